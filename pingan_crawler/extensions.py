@@ -1,0 +1,70 @@
+"""Scrapy extensions: the crawl's record in the archive, and progress lines for people."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from pingan_crawler.session import end_session, session_for
+
+
+class CrawlRecord:
+    """One ``crawls`` row per run, and an ``errors`` row for each failed request."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.spider_error, signal=signals.spider_error)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler):
+        return cls(crawler)
+
+    def spider_opened(self, spider) -> None:
+        session_for(self.crawler)
+
+    def spider_error(self, failure: Failure, response, spider) -> None:
+        session = session_for(self.crawler)
+        kind = "http_error" if failure.check(HttpError) else "parse_crash"
+        session.archive.record_error(
+            session.crawl_id, response.url, kind, failure.getErrorMessage(), response.status
+        )
+        self.crawler.stats.inc_value("archive/errors")
+
+    def spider_closed(self, spider, reason: str) -> None:
+        end_session(self.crawler, reason)
+
+
+class Progress:
+    """A progress line every few seconds and a summary at the end, on stderr."""
+
+    def __init__(self, crawler: Crawler, interval: float):
+        self.crawler = crawler
+        self.interval = interval
+        self.last = 0.0
+        crawler.signals.connect(self.tick, signal=signals.response_received)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler):
+        return cls(crawler, crawler.settings.getfloat("PINGAN_PROGRESS_INTERVAL"))
+
+    def tick(self, **_kwargs) -> None:
+        if self.interval <= 0 or time.monotonic() - self.last < self.interval:
+            return
+        self.last = time.monotonic()
+        print(progress_line(self.crawler.stats.get_stats()), file=sys.stderr, flush=True)
+
+
+def progress_line(stats: dict) -> str:
+    get = stats.get
+    return (
+        f"pages fetched {get('response_received_count', 0)} · list pages "
+        f"{get('archive/list_pages', 0)} · new articles {get('archive/new', 0)} · "
+        f"duplicates merged {get('archive/duplicate', 0)} · errors {get('archive/errors', 0)}"
+    )

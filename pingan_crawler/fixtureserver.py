@@ -1,0 +1,85 @@
+"""Serve a bundled sample site on 127.0.0.1, byte for byte, with its recorded headers.
+
+A fixture directory holds ``routes.json`` (request path with query → file, status, headers) and
+the files. The server answers only what is listed (anything else is an IIS-style 404), never
+recodes a byte, and keeps a log of requests so tests can count what a crawl fetched.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+NOT_FOUND = b"<html><head><title>404</title></head><body><h1>HTTP 404</h1></body></html>"
+
+
+class FixtureServer:
+    """``with FixtureServer(path) as server: server.base_url`` serves the site until exit."""
+
+    def __init__(self, fixture_dir: str | Path, host: str = "127.0.0.1", port: int = 0):
+        self.fixture_dir = Path(fixture_dir)
+        manifest = json.loads((self.fixture_dir / "routes.json").read_text("utf-8"))
+        self.routes: dict[str, dict] = manifest["routes"]
+        self.requests: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def add_route(self, path: str, file: str, headers: dict[str, str], status: int = 200) -> None:
+        """Serve one more page (tests use it to make the site grow between runs)."""
+        with self._lock:
+            self.routes[path] = {"file": file, "status": status, "headers": headers}
+
+    def start(self) -> FixtureServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> FixtureServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _handler_class(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            server_version = "Microsoft-IIS/6.0"
+            sys_version = ""
+
+            def do_GET(self) -> None:
+                with server._lock:
+                    server.requests.append(("GET", self.path))
+                    route = server.routes.get(self.path)
+                if route is None:
+                    self._send(404, {"Content-Type": "text/html"}, NOT_FOUND)
+                    return
+                body = (server.fixture_dir / route["file"]).read_bytes()
+                self._send(route.get("status", 200), route.get("headers", {}), body)
+
+            def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    if name.lower() != "server":  # send_response already sent ours
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:  # the request log above is the record
+                pass
+
+        return Handler

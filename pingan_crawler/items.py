@@ -1,0 +1,69 @@
+"""What the spider hands to the pipelines: plain dataclasses, no Scrapy types inside."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pingan_crawler.parsing.model import Article, Link
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One fetched page: the body bytes as Scrapy received them, plus the HTTP metadata.
+
+    ``url`` is the page's public URL; ``fetched_url`` where the bytes actually came from (the
+    same, unless the site was crawled from a mirror or a local copy).
+    """
+
+    url: str
+    status: int
+    headers: dict[str, list[str]]
+    body: bytes
+    fetched_at: datetime
+    fetched_url: str = ""
+    charset: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+
+@dataclass
+class ListPage:
+    """A section list page and the article links found on it."""
+
+    site: str
+    section: str
+    page: int
+    snapshot: Snapshot
+    links: list[Link]
+
+
+@dataclass
+class ArticlePage:
+    """An article page and what the parser read from it; the dedup pipeline fills the keys."""
+
+    site: str
+    listed_section: str | None
+    snapshot: Snapshot
+    article: Article
+    canonical_url: str = ""
+    content_hash: str = ""
+
+
+@dataclass
+class PageError:
+    """A request that gave no article: failed, refused, or not an article (no title, no body).
+
+    Stored as an ``errors`` row, with the snapshot when a body arrived.
+    """
+
+    site: str
+    url: str
+    kind: str
+    detail: str
+    http_status: int | None = None
+    snapshot: Snapshot | None = None
+    warnings: tuple[str, ...] = field(default=())

@@ -1,0 +1,124 @@
+"""Small lxml helpers shared by the extractors: parse, select, text with paragraph breaks."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import lxml.html
+from lxml import etree
+from lxml.cssselect import CSSSelector, SelectorError
+
+BLOCK_TAGS = {
+    "p",
+    "div",
+    "br",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "blockquote",
+    "ul",
+    "ol",
+    "dd",
+    "dt",
+    "center",
+    "pre",
+    "hr",
+}
+NOISE_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "object",
+    "embed",
+    "form",
+    "button",
+    "select",
+)
+_SPACE = re.compile(r"[ \t\r\f\v\xa0\u3000\u2002\u2003\u200b]+")
+
+
+def parse_html(text: str) -> lxml.html.HtmlElement | None:
+    """Parse a document; None for an empty or unparseable one."""
+    if not text.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def select(root, selector: str) -> list:
+    """CSS select; a broken selector raises ValueError naming it."""
+    if not selector:
+        return []
+    try:
+        return CSSSelector(selector)(root)
+    except SelectorError as exc:
+        raise ValueError(f"bad CSS selector {selector!r}: {exc}") from exc
+
+
+def first(root, selector: str):
+    found = select(root, selector)
+    return found[0] if found else None
+
+
+def clean_line(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def lines_of(node) -> list[str]:
+    """The node's text as non-empty lines, one per block element or ``<br>``."""
+    node = copy.deepcopy(node)
+    for el in node.iter(etree.Element):
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag in BLOCK_TAGS:
+            el.tail = "\n" + (el.tail or "")
+            if el.tag != "br":
+                el.text = "\n" + (el.text or "")
+    text = node.text_content()
+    return [line for line in (clean_line(part) for part in text.split("\n")) if line]
+
+
+def text_of(node) -> str:
+    return clean_line(" ".join(lines_of(node))) if node is not None else ""
+
+
+def strip_noise(node, selectors: tuple[str, ...] = ()) -> None:
+    """Remove scripts, styles, comments and the given selectors from ``node`` in place."""
+    for el in list(node.iter(etree.Comment, *NOISE_TAGS)):
+        _drop(el)
+    for selector in selectors:
+        for el in select(node, selector):
+            _drop(el)
+
+
+def _drop(el) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    # Keep the tail text (it belongs to the parent), drop the element itself.
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def inner_html(node) -> str:
+    """The node's own HTML (its children, not the node's tag)."""
+    parts = [node.text or ""]
+    parts += [lxml.html.tostring(child, encoding="unicode") for child in node]
+    return "".join(parts).strip()

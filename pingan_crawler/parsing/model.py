@@ -1,0 +1,62 @@
+"""The typed results of parsing. Frozen dataclasses: what a page says, plus how we read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article page as extracted; raw strings are kept beside every normalised value."""
+
+    url: str
+    site: str | None
+    title: str | None
+    published_at: datetime | None
+    published_raw: str | None
+    published_precision: str | None
+    view_count: int | None
+    view_count_raw: str | None
+    body: str
+    body_html: str
+    source: str | None
+    editor: str | None
+    author: str | None
+    section: str | None
+    images: tuple[str, ...]
+    charset: str
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Required fields this page lacks; a page missing any of them is not an article."""
+        return tuple(name for name in ("title", "body") if not getattr(self, name))
+
+    def to_json(self) -> dict:
+        """The user-facing field set of ``pingan parse`` and of the fixtures' expected JSON."""
+        return {
+            "url": self.url,
+            "site": self.site,
+            "title": self.title,
+            "publish_time": self.published_at.isoformat() if self.published_at else None,
+            "publish_time_raw": self.published_raw,
+            "view_count": self.view_count,
+            "view_count_raw": self.view_count_raw,
+            "section": self.section,
+            "source": self.source,
+            "editor": self.editor,
+            "author": self.author,
+            "images": list(self.images),
+            "charset": self.charset,
+            "body": self.body,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class Link:
+    """A hyperlink on a list page, made absolute and canonical."""
+
+    url: str
+    text: str

@@ -1,0 +1,43 @@
+"""The archive and crawl record one Scrapy crawl writes to, shared by pipelines and extensions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
+
+from scrapy.crawler import Crawler
+
+from pingan_crawler.storage import Archive
+
+_SESSIONS: WeakKeyDictionary[Crawler, CrawlSession] = WeakKeyDictionary()
+
+
+@dataclass
+class CrawlSession:
+    archive: Archive
+    crawl_id: int
+
+
+def session_for(crawler: Crawler) -> CrawlSession:
+    """Open the archive and start the crawl record on first use; one per crawler."""
+    session = _SESSIONS.get(crawler)
+    if session is None:
+        archive = Archive(crawler.settings.get("PINGAN_DB"))
+        spider = crawler.spider
+        args = {
+            "spider": spider.name if spider else None,
+            "mirror_url": getattr(getattr(spider, "profile", None), "mirror_url", None),
+            "full": getattr(spider, "full", None),
+        }
+        site = getattr(getattr(spider, "profile", None), "name", "") or ""
+        session = CrawlSession(archive, archive.start_crawl(site, args))
+        _SESSIONS[crawler] = session
+    return session
+
+
+def end_session(crawler: Crawler, reason: str) -> CrawlSession | None:
+    session = _SESSIONS.pop(crawler, None)
+    if session is not None:
+        session.archive.finish_crawl(session.crawl_id, reason, crawler.stats.get_stats())
+        session.archive.close()
+    return session

@@ -1,0 +1,43 @@
+"""Scrapy settings. Defaults are polite enough for real government sites."""
+
+import os
+
+BOT_NAME = "pingan_crawler"
+SPIDER_MODULES = ["pingan_crawler.spiders"]
+NEWSPIDER_MODULE = "pingan_crawler.spiders"
+
+# Where the archive lives; `pingan --db` and the PINGAN_DB variable set it too.
+PINGAN_DB = os.environ.get("PINGAN_DB", "data/pingan.db")
+# Who to contact about this crawler; put a real address here before crawling real sites.
+PINGAN_CONTACT = os.environ.get("PINGAN_CONTACT", "set PINGAN_CONTACT to an e-mail address")
+USER_AGENT = f"pingan-crawler/0.1 (news archive for research; contact: {PINGAN_CONTACT})"
+
+# Politeness: one request at a time per host, about one per second, slower when the site is.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 3
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+ITEM_PIPELINES = {
+    "pingan_crawler.pipelines.ValidatePipeline": 100,
+    "pingan_crawler.pipelines.DedupPipeline": 200,
+    "pingan_crawler.pipelines.StorePipeline": 300,
+}
+EXTENSIONS = {
+    "pingan_crawler.extensions.CrawlRecord": 100,
+    "pingan_crawler.extensions.Progress": 200,
+}
+PINGAN_PROGRESS_INTERVAL = 2.0  # seconds between progress lines; 0 turns them off
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

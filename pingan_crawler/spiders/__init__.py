@@ -1,0 +1,1 @@
+"""Scrapy spiders: they only decide what to fetch next."""
