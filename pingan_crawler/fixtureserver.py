@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -18,7 +19,10 @@ NOT_FOUND = b"<html><head><title>404</title></head><body><h1>HTTP 404</h1></body
 class FixtureServer:
     """``with FixtureServer(path) as server: server.base_url`` serves the site until exit."""
 
-    def __init__(self, fixture_dir: str | Path, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self, fixture_dir: str | Path, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0
+    ):
+        self.delay = delay  # seconds per response, to give tests time to interrupt a crawl
         self.fixture_dir = Path(fixture_dir)
         manifest = json.loads((self.fixture_dir / "routes.json").read_text("utf-8"))
         self.routes: dict[str, dict] = manifest["routes"]
@@ -64,6 +68,8 @@ class FixtureServer:
                 with server._lock:
                     server.requests.append(("GET", self.path))
                     route = server.routes.get(self.path)
+                if server.delay:
+                    time.sleep(server.delay)
                 if route is None:
                     self._send(404, {"Content-Type": "text/html"}, NOT_FOUND)
                     return

@@ -54,6 +54,27 @@ class ArticlePage:
 
 
 @dataclass
+class SectionWalked:
+    """A section's list was walked to its end, or to a page of known articles."""
+
+    site: str
+    section: str
+    reason: str
+
+
+@dataclass
+class ViewReading:
+    """A view count read again later (``pingan refresh-views``)."""
+
+    site: str
+    url: str
+    count: int | None
+    raw: str | None
+    method: str
+    observed_at: datetime
+
+
+@dataclass
 class PageError:
     """A request that gave no article: failed, refused, or not an article (no title, no body).
 

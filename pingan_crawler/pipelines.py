@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from pingan_crawler.items import ArticlePage, ListPage, PageError
+from pingan_crawler.items import ArticlePage, ListPage, PageError, SectionWalked, ViewReading
 from pingan_crawler.parsing.urls import canonical_url
 from pingan_crawler.session import session_for
 from pingan_crawler.storage import content_hash
@@ -80,6 +80,13 @@ class StorePipeline(_CrawlerPipeline):
             self.stats.inc_value(f"archive/{outcome}")
             if item.article.warnings:
                 self.stats.inc_value("archive/warnings", len(item.article.warnings))
+        elif isinstance(item, SectionWalked):
+            archive.mark_section_walked(item.site, item.section, item.reason, crawl_id)
+        elif isinstance(item, ViewReading):
+            stored = archive.store_view_reading(
+                item.url, item.count, item.raw, item.method, item.observed_at, crawl_id
+            )
+            self.stats.inc_value("archive/view_readings" if stored else "archive/view_unknown")
         elif isinstance(item, PageError):
             archive.record_error(
                 crawl_id,

@@ -38,6 +38,8 @@ def session_for(crawler: Crawler) -> CrawlSession:
 def end_session(crawler: Crawler, reason: str) -> CrawlSession | None:
     session = _SESSIONS.pop(crawler, None)
     if session is not None:
+        # Scrapy's "shutdown" is a SIGTERM/SIGINT: the run was interrupted, not finished.
+        reason = "interrupted" if reason == "shutdown" else reason
         session.archive.finish_crawl(session.crawl_id, reason, crawler.stats.get_stats())
         session.archive.close()
     return session

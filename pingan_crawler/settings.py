@@ -37,6 +37,9 @@ EXTENSIONS = {
     "pingan_crawler.extensions.CrawlRecord": 100,
     "pingan_crawler.extensions.Progress": 200,
 }
+# Incremental runs stop paging a section after this many list pages in a row that list only
+# articles already archived (0: always walk every page).
+PINGAN_STOP_AFTER_KNOWN_PAGES = 1
 PINGAN_PROGRESS_INTERVAL = 2.0  # seconds between progress lines; 0 turns them off
 
 LOG_LEVEL = "INFO"

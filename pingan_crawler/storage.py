@@ -166,6 +166,17 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_section_walks(db: Database) -> None:
+    # A section whose list was walked to its end (or to known articles) at least once. Only
+    # such sections may stop paging early: after an interrupted first walk, the next run must
+    # walk on to the pages it never reached.
+    db["section_walks"].create(
+        {"site": str, "section": str, "completed_at": str, "crawl_id": int, "reason": str},
+        pk=("site", "section"),
+    )
+
+
 def now_iso() -> str:
     return datetime.now(SHANGHAI).isoformat(timespec="seconds")
 
@@ -408,12 +419,82 @@ class Archive:
                 }
             )
 
+    def store_view_reading(
+        self,
+        url: str,
+        count: int | None,
+        raw: str | None,
+        method: str,
+        observed_at: datetime,
+        crawl_id: int | None,
+    ) -> bool:
+        """One more reading of an archived article's view count; False if the URL is unknown."""
+        with self.db.atomic():
+            row = self.db.execute(
+                "SELECT article_id FROM article_urls WHERE url = ?", [url]
+            ).fetchone()
+            if row is None:
+                return False
+            self.db["view_counts"].insert(
+                {
+                    "article_id": row[0],
+                    "observed_at": observed_at.isoformat(timespec="seconds"),
+                    "count": count,
+                    "raw": raw,
+                    "method": method,
+                    "crawl_id": crawl_id,
+                }
+            )
+            if count is not None:
+                self.db["articles"].update(row[0], {"view_count": count, "view_count_raw": raw})
+        return True
+
+    def mark_section_walked(
+        self, site: str, section: str, reason: str, crawl_id: int | None
+    ) -> None:
+        with self.db.atomic():
+            self.db["section_walks"].upsert(
+                {
+                    "site": site,
+                    "section": section,
+                    "completed_at": now_iso(),
+                    "crawl_id": crawl_id,
+                    "reason": reason,
+                },
+                pk=("site", "section"),
+            )
+
     # -- reads --------------------------------------------------------------------------------
     def known_article_urls(self, site: str) -> set[str]:
         """Every URL already archived for ``site`` (any alias of any article)."""
         return {
             row[0] for row in self.db.execute("SELECT url FROM article_urls WHERE site = ?", [site])
         }
+
+    def walked_sections(self, site: str) -> set[str]:
+        return {
+            row[0]
+            for row in self.db.execute("SELECT section FROM section_walks WHERE site = ?", [site])
+        }
+
+    def listed_not_archived(self, site: str) -> list[tuple[str, str]]:
+        """(url, section) listed on a list page but never stored (a run died, a fetch failed)."""
+        return self.db.execute(
+            "SELECT article_url, min(section) FROM listings l WHERE site = ? AND NOT EXISTS "
+            "(SELECT 1 FROM article_urls u WHERE u.url = l.article_url) GROUP BY article_url",
+            [site],
+        ).fetchall()
+
+    def article_urls_published_since(self, site: str, since: datetime) -> list[str]:
+        """URLs of ``site``'s articles published at or after ``since`` (for view refreshes)."""
+        return [
+            row[0]
+            for row in self.db.execute(
+                "SELECT url FROM articles WHERE site = ? AND published_at >= ? "
+                "ORDER BY published_at",
+                [site, since.isoformat(timespec="seconds")],
+            )
+        ]
 
     def snapshot_body(self, sha256: str) -> bytes:
         row = self.db.execute(
@@ -430,6 +511,43 @@ class Archive:
         names = [d[0] for d in cursor.description]
         for row in cursor:
             yield dict(zip(names, row, strict=True))
+
+    def status(self) -> list[dict]:
+        """Per site: the last crawl, its outcome and errors, articles archived, newest article."""
+        rows = []
+        for (site,) in self.db.execute(
+            "SELECT site FROM crawls UNION SELECT site FROM articles ORDER BY 1"
+        ):
+            last = (
+                self.db.execute(
+                    "SELECT id, started_at, finished_at, finish_reason, articles_new FROM crawls "
+                    "WHERE site = ? ORDER BY id DESC LIMIT 1",
+                    [site],
+                ).fetchone()
+                or (None,) * 5
+            )
+            articles, newest = self.db.execute(
+                "SELECT count(*), max(published_at) FROM articles WHERE site = ?", [site]
+            ).fetchone()
+            errors = self.db.execute(
+                "SELECT kind, count(*) FROM errors WHERE crawl_id = ? "
+                "GROUP BY kind ORDER BY 2 DESC",
+                [last[0]],
+            ).fetchall()
+            rows.append(
+                {
+                    "site": site,
+                    "crawl_id": last[0],
+                    "started_at": last[1],
+                    "finished_at": last[2],
+                    "finish_reason": last[3],
+                    "articles_new": last[4],
+                    "articles": articles,
+                    "newest": newest,
+                    "last_errors": errors,
+                }
+            )
+        return rows
 
     def counts(self) -> dict[str, int]:
         return {

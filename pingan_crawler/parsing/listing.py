@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
+from pingan_crawler.parsing.dates import find_date_text
 from pingan_crawler.parsing.decode import decode_html
 from pingan_crawler.parsing.html import clean_line, parse_html
 from pingan_crawler.parsing.model import Link
@@ -31,8 +32,17 @@ def page_links(
         absolute = canonical_url(urljoin(base_url, href))
         text = clean_line(anchor.get("title") or anchor.text_content())
         if absolute not in links or (text and not links[absolute].text):
-            links[absolute] = Link(absolute, text)
+            links[absolute] = Link(absolute, text, _date_beside(anchor))
     return list(links.values())
+
+
+def _date_beside(anchor) -> str | None:
+    """A list row's date (``<li><span>2021-2-26</span><a>…</a></li>``), if the row has one."""
+    row = anchor.getparent()
+    if row is None or row.tag not in ("li", "tr", "td", "dd", "dt", "p", "div"):
+        return None
+    text = row.text_content()
+    return find_date_text(text) if len(text) < 300 else None
 
 
 def next_page_url(links: list[Link], expected_next: str | None) -> str | None:

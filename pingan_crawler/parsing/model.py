@@ -60,3 +60,4 @@ class Link:
 
     url: str
     text: str
+    date: str | None = None  # the date printed beside the link on a list page, if any
