@@ -177,6 +177,12 @@ def m002_section_walks(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_crawls_blocked(db: Database) -> None:
+    # Requests answered by an anti-bot challenge (counted by the block detection).
+    db["crawls"].add_column("blocked", int)
+
+
 def now_iso() -> str:
     return datetime.now(SHANGHAI).isoformat(timespec="seconds")
 
@@ -228,6 +234,7 @@ class Archive:
             "articles_updated": stat("archive/updated"),
             "duplicates": stat("archive/duplicate"),
             "errors": stat("archive/errors"),
+            "blocked": stat("archive/blocked"),
             "stats": json.dumps(stats, default=str, ensure_ascii=False),
         }
         with self.db.atomic():

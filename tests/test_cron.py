@@ -111,6 +111,7 @@ def test_second_run_fetches_only_what_is_new(site, tmp_path):
     assert new == 2
     assert requests == len(fetched)
     assert query(db, "SELECT count(*) FROM articles") == [(ALL + 2,)]
+    assert query(db, "SELECT blocked FROM crawls WHERE id = 2") == [(0,)]
 
 
 def test_max_pages_and_since_bound_a_backfill(tmp_path):

@@ -176,24 +176,22 @@ class PinganSpider(scrapy.Spider):
             return "known articles"
         return ""
 
-    def parse_article(self, response: Response, section: Section):
-        article = extract_article(
+    def extract(self, response: Response):
+        return extract_article(
             response.body,
             self.profile.to_public(response.url),
             self.profile,
             content_type_of(response),
         )
+
+    def parse_article(self, response: Response, section: Section):
+        article = self.extract(response)
         yield ArticlePage(
             self.profile.name, section.name, self.snapshot(response, article.charset), article
         )
 
     def parse_views(self, response: Response):
-        article = extract_article(
-            response.body,
-            self.profile.to_public(response.url),
-            self.profile,
-            content_type_of(response),
-        )
+        article = self.extract(response)
         yield ViewReading(
             self.profile.name,
             article.url,
