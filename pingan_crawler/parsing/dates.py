@@ -2,7 +2,7 @@
 
 Chinese forms (年月日, 时分秒, full-width digits and colons, ``2017-03-28-00:00:00``, unpadded
 ``2020-12-8 15:04:17``, two-digit years) are normalised to ``Y-M-D H:M:S`` first and only then
-handed to dateutil, never with ``fuzzy=True`` (which invents the year). The result carries the raw
+handed to dateutil, never in its fuzzy mode (which invents the year). The result carries the raw
 text, the precision, and, instead of an invented value, the reason a date was rejected.
 """
 
