@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 
 import scrapy
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from pingan_crawler import errorkinds
+from pingan_crawler.failures import already_handled, describe_failure
 from pingan_crawler.items import (
     ArticlePage,
     ListPage,
@@ -28,6 +29,7 @@ from pingan_crawler.items import (
 from pingan_crawler.parsing.article import extract_article
 from pingan_crawler.parsing.dates import SHANGHAI, parse_publish_time
 from pingan_crawler.parsing.listing import next_page_url, page_links
+from pingan_crawler.parsing.sniff import binary_type, soft_404_reason
 from pingan_crawler.sites import Section, load_profile
 from pingan_crawler.storage import Archive
 
@@ -185,10 +187,48 @@ class PinganSpider(scrapy.Spider):
         )
 
     def parse_article(self, response: Response, section: Section):
+        refusal = self.refusal(response)
+        if refusal:
+            kind, detail = refusal
+            yield PageError(
+                self.profile.name,
+                self.requested_url(response),
+                kind,
+                detail,
+                response.status,
+                self.snapshot(response),
+            )
+            return
         article = self.extract(response)
         yield ArticlePage(
             self.profile.name, section.name, self.snapshot(response, article.charset), article
         )
+
+    def requested_url(self, response: Response) -> str:
+        """The public URL this response was asked for (before any redirect)."""
+        return self.profile.to_public(response.meta.get("redirect_urls", [response.url])[0])
+
+    def refusal(self, response: Response) -> tuple[str, str] | None:
+        """Why this response is no article page at all (error kind, detail), checked first.
+
+        A file that is not HTML, a "not found" stub answered as 200, and any redirect that
+        ends off the profile's article URLs (the homepage, a list) are never articles.
+        """
+        url = self.profile.to_public(response.url)
+        binary = binary_type(response.body)
+        if binary:
+            served_as = content_type_of(response) or "no Content-Type"
+            return errorkinds.NOT_HTML, f"{url}: a {binary} served as {served_as}"
+        if response.meta.get("redirect_urls") and not self.profile.is_article_url(url):
+            return (
+                errorkinds.SOFT_404,
+                f"{self.requested_url(response)} redirected to {url}, which is not an article "
+                f"page (the homepage or a list): treated as not found",
+            )
+        stub = soft_404_reason(response.body, content_type_of(response))
+        if stub:
+            return errorkinds.SOFT_404, f"{url}: {stub}"
+        return None
 
     def parse_views(self, response: Response):
         article = self.extract(response)
@@ -206,22 +246,17 @@ class PinganSpider(scrapy.Spider):
 
     def failed(self, failure: Failure):
         """A request that failed for good (after retries): one error item, the crawl goes on."""
+        if already_handled(failure):
+            return
         request = failure.request
-        url = self.profile.to_public(request.url)
-        if failure.check(HttpError):
-            response = failure.value.response
-            yield PageError(
-                self.profile.name,
-                url,
-                "http_status",
-                f"HTTP {response.status} for {url}",
-                response.status,
-                self.snapshot(response),
-            )
-        else:
-            yield PageError(
-                self.profile.name,
-                url,
-                "fetch_failed",
-                f"{failure.type.__name__}: {failure.getErrorMessage()}",
-            )
+        url = self.profile.to_public(request.meta.get("redirect_urls", [request.url])[0])
+        report = describe_failure(failure, url)
+        response = report.response
+        yield PageError(
+            self.profile.name,
+            url,
+            report.kind,
+            report.detail,
+            response.status if response is not None else None,
+            self.snapshot(response) if response is not None else None,
+        )
