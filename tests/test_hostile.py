@@ -8,11 +8,17 @@ challenge stops the site.
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
 import zlib
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, query, run_pingan
+from conftest import FIXTURES, PASXW, query, run_pingan
+from scrapy.settings import Settings
 
 from pingan_crawler.fixtureserver import FixtureServer
 
@@ -344,3 +350,75 @@ def test_robots_txt_answered_by_a_challenge_blocks_the_site(tmp_path):
     run = blocked_run(tmp_path, "/robots.txt", "/challenge/ruishu")
     assert_blocked(run, "ruishu", f"{BASE}/robots.txt", 412)
     assert [p for _t, p, _ua in run.log] == ["/robots.txt"]
+
+
+# -- readers during a crawl ----------------------------------------------------------------------
+def test_readers_hammering_during_a_crawl_never_see_database_is_locked(tmp_path):
+    """An analyst's queries (plain sqlite3, default settings) while a crawl writes."""
+    db = tmp_path / "busy.db"
+    stop = threading.Event()
+    reads: list[int] = []
+    failures: list[str] = []
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                with sqlite3.connect(db) as conn:
+                    conn.execute(
+                        "SELECT count(*), max(length(body)) FROM articles a "
+                        "JOIN snapshots s ON s.id = a.snapshot_id"
+                    ).fetchall()
+                    conn.execute("SELECT kind, count(*) FROM errors GROUP BY kind").fetchall()
+                reads.append(1)
+            except sqlite3.OperationalError as exc:
+                if "no such table" not in str(exc):  # the crawl has not created it yet
+                    failures.append(str(exc))
+            stop.wait(0.005)  # an eager analyst, not a CPU hog on a 2-core machine
+
+    with FixtureServer(PASXW, delay=0.02) as server:
+        readers = [threading.Thread(target=reader) for _ in range(2)]
+        for thread in readers:
+            thread.start()
+        try:
+            result = run_pingan(
+                "crawl", "pasxw", "--db", str(db), "--base-url", server.base_url, db=db
+            )
+        finally:
+            stop.set()
+            for thread in readers:
+                thread.join()
+    assert result.returncode == 0, result.stderr
+    assert failures == []
+    assert len(reads) > 50
+    assert query(db, "SELECT count(*) FROM articles")[0][0] > 60
+
+
+# -- politeness defaults ---------------------------------------------------------------------------
+def test_polite_defaults_and_middleware_order():
+    settings = Settings()
+    settings.setmodule("pingan_crawler.settings", priority="project")
+    assert settings.getbool("ROBOTSTXT_OBEY")
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 1
+    assert settings.getfloat("DOWNLOAD_DELAY") >= 1
+    assert settings.getbool("AUTOTHROTTLE_ENABLED")
+    assert settings.getint("RETRY_TIMES") >= 2
+    assert 0 < settings.getfloat("PINGAN_RETRY_MAX_WAIT") <= 600
+    order = {
+        name.rsplit(".", 1)[-1]: number
+        for name, number in settings.getwithbase("DOWNLOADER_MIDDLEWARES").items()
+        if number is not None
+    }
+    assert "RetryMiddleware" not in order  # replaced by PoliteRetry
+    # Responses pass from high numbers to low: the guard sees 3xx before they are followed, the
+    # detector sees decompressed bodies before anything could retry them.
+    assert order["RedirectGuard"] > order["RedirectMiddleware"]
+    assert order["HttpCompressionMiddleware"] > order["BlockDetection"] > order["PoliteRetry"]
+
+
+def test_user_agent_names_the_contact():
+    code = "from pingan_crawler import settings; print(settings.USER_AGENT)"
+    env = {**os.environ, "PINGAN_CONTACT": "archive@example.org"}
+    agent = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout.strip()
+    assert agent == "pingan-crawler/0.1 (news archive for research; contact: archive@example.org)"
