@@ -247,8 +247,9 @@ def test_robots_disallowed_section_is_not_fetched(run):
 
 
 def test_missing_page_is_an_http_status_error(run):
-    _kind, detail, status, _snap = only_error(run, "missing", "http_status")
+    _kind, detail, status, snap = only_error(run, "missing", "http_status")
     assert status == 404 and "404" in detail
+    assert snap is not None  # the 404 page arrived, so it is kept
 
 
 def test_robots_first_and_an_honest_user_agent(run):
@@ -422,3 +423,12 @@ def test_user_agent_names_the_contact():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     ).stdout.strip()
     assert agent == "pingan-crawler/0.1 (news archive for research; contact: archive@example.org)"
+
+
+def test_bad_setting_or_profile_path_is_a_usage_error(tmp_path):
+    db = tmp_path / "u.db"
+    bad_set = run_pingan("crawl", str(PROFILE), "-s", "timeout=1", "--db", str(db), db=db)
+    assert bad_set.returncode == 2 and "NAME=VALUE" in bad_set.stderr
+    missing = tmp_path / "nowhere.toml"
+    no_file = run_pingan("crawl", str(missing), "--db", str(db), db=db)
+    assert no_file.returncode == 2 and str(missing) in no_file.stderr
