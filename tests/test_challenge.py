@@ -6,11 +6,12 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from conftest import FIXTURES, PASXW, load_manifest
+from conftest import FIXTURES, PASXW, load_manifest, page_bytes
 
 from pingan_crawler.middlewares import retry_after_seconds
 from pingan_crawler.parsing.challenge import detect_challenge, is_challenge_url
-from pingan_crawler.parsing.sniff import binary_type, soft_404_reason
+from pingan_crawler.parsing.sniff import binary_type, page_refusal, soft_404_reason
+from pingan_crawler.sites import load_profile
 
 HOSTILE = FIXTURES / "hostile"
 ROUTES = load_manifest(HOSTILE)["routes"]
@@ -122,3 +123,15 @@ def test_retry_after_seconds_and_dates():
     assert retry_after_seconds("Mon, 30 Nov 2026 11:00:00 GMT", now) == 0.0  # in the past
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
+
+
+def test_a_redirect_ends_an_article_only_off_the_article_urls():
+    profile = load_profile("pasxw")
+    home, ctype = page_bytes("/")
+    kind, detail = page_refusal(
+        home, "http://pasxw.com/", ctype, profile, "http://pasxw.com/index.asp?bh=1"
+    )
+    assert kind == "soft_404" and "redirected to http://pasxw.com/" in detail
+    article, ctype = page_bytes("/index.asp?bh=2020128154217922")
+    moved = "http://pasxw.com/index.asp?bh=2020128154217922"
+    assert page_refusal(article, moved, ctype, profile, "http://pasxw.com/index.asp?bh=1") is None

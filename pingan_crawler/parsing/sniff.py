@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
+from pingan_crawler import errorkinds
 from pingan_crawler.parsing.decode import decode_html
+from pingan_crawler.sites import SiteProfile
 
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "PNG image"),
@@ -68,4 +70,32 @@ def soft_404_reason(body: bytes, content_type: str | None = None) -> str | None:
         return f"a {len(visible)}-character stub that redirects to {target!r} (title {title!r})"
     if title and _SOFT_404_TITLE.search(title):
         return f"a {len(visible)}-character page titled {title!r}"
+    return None
+
+
+def page_refusal(
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    profile: SiteProfile,
+    redirected_from: str | None = None,
+) -> tuple[str, str] | None:
+    """Why a page fetched as an article is no article page at all: (error kind, detail).
+
+    Checked before parsing. A file that is not HTML, a "not found" stub answered as 200, and
+    any redirect that ends off the profile's article URLs (the homepage, a list) are never
+    articles. ``url`` is the public URL the bytes came from, after any redirect.
+    """
+    binary = binary_type(body)
+    if binary:
+        return errorkinds.NOT_HTML, f"{url}: a {binary} served as {content_type or 'no type'}"
+    if redirected_from and not profile.is_article_url(url):
+        return (
+            errorkinds.SOFT_404,
+            f"{redirected_from} redirected to {url}, which is not an article page (the "
+            f"homepage or a list): treated as not found",
+        )
+    stub = soft_404_reason(body, content_type)
+    if stub:
+        return errorkinds.SOFT_404, f"{url}: {stub}"
     return None

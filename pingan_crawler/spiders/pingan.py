@@ -16,7 +16,6 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from pingan_crawler import errorkinds
 from pingan_crawler.failures import already_handled, describe_failure
 from pingan_crawler.items import (
     ArticlePage,
@@ -29,7 +28,7 @@ from pingan_crawler.items import (
 from pingan_crawler.parsing.article import extract_article
 from pingan_crawler.parsing.dates import SHANGHAI, parse_publish_time
 from pingan_crawler.parsing.listing import next_page_url, page_links
-from pingan_crawler.parsing.sniff import binary_type, soft_404_reason
+from pingan_crawler.parsing.sniff import page_refusal
 from pingan_crawler.sites import Section, load_profile
 from pingan_crawler.storage import Archive
 
@@ -209,26 +208,14 @@ class PinganSpider(scrapy.Spider):
         return self.profile.to_public(response.meta.get("redirect_urls", [response.url])[0])
 
     def refusal(self, response: Response) -> tuple[str, str] | None:
-        """Why this response is no article page at all (error kind, detail), checked first.
-
-        A file that is not HTML, a "not found" stub answered as 200, and any redirect that
-        ends off the profile's article URLs (the homepage, a list) are never articles.
-        """
-        url = self.profile.to_public(response.url)
-        binary = binary_type(response.body)
-        if binary:
-            served_as = content_type_of(response) or "no Content-Type"
-            return errorkinds.NOT_HTML, f"{url}: a {binary} served as {served_as}"
-        if response.meta.get("redirect_urls") and not self.profile.is_article_url(url):
-            return (
-                errorkinds.SOFT_404,
-                f"{self.requested_url(response)} redirected to {url}, which is not an article "
-                f"page (the homepage or a list): treated as not found",
-            )
-        stub = soft_404_reason(response.body, content_type_of(response))
-        if stub:
-            return errorkinds.SOFT_404, f"{url}: {stub}"
-        return None
+        redirected = bool(response.meta.get("redirect_urls"))
+        return page_refusal(
+            response.body,
+            self.profile.to_public(response.url),
+            content_type_of(response),
+            self.profile,
+            self.requested_url(response) if redirected else None,
+        )
 
     def parse_views(self, response: Response):
         article = self.extract(response)
