@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import logging
 from datetime import UTC, datetime
+from time import monotonic
 from urllib.parse import urljoin
 
 from scrapy.crawler import Crawler
@@ -181,8 +182,8 @@ class PoliteRetry(RetryMiddleware):
     """Scrapy's retry, but waiting first: Retry-After when the site says, else backoff.
 
     The wait doubles per retry from ``PINGAN_RETRY_BACKOFF`` seconds and never exceeds
-    ``PINGAN_RETRY_MAX_WAIT``. While it waits this request holds its slot, so a site that
-    asked for a pause (per-site concurrency is 1) gets it.
+    ``PINGAN_RETRY_MAX_WAIT``. A 429 or 503 speaks for the whole site, so its download slot
+    pauses for the wait too (with a download delay set, as on every real site).
     """
 
     def __init__(self, settings: BaseSettings):
@@ -196,6 +197,20 @@ class PoliteRetry(RetryMiddleware):
         wait = asked if asked is not None else self.backoff * 2**retries
         return min(wait, self.max_wait)
 
+    def _pause_site(self, request: Request, wait: float) -> None:
+        """Hold the site's other requests back for ``wait`` seconds as well.
+
+        Scrapy sends a slot's next request ``DOWNLOAD_DELAY`` after ``slot.lastseen``, so
+        moving that mark into the future pauses the slot. Reaches into Scrapy's downloader;
+        if its shape changes, only the retried request waits.
+        """
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        try:
+            slot = downloader.slots[downloader.get_slot_key(request)]
+            slot.lastseen = max(slot.lastseen, monotonic() + wait)
+        except (AttributeError, KeyError):
+            return
+
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
@@ -204,5 +219,7 @@ class PoliteRetry(RetryMiddleware):
             wait = self.wait_before_retry(response, retries)
             if wait > 0:
                 self.crawler.stats.inc_value("retry/wait_seconds", wait)
+                if response.status in (429, 503):
+                    self._pause_site(request, wait)
                 await sleep(wait)
         return self._retry(request, response_status_message(response.status)) or response

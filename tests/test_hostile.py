@@ -432,3 +432,17 @@ def test_bad_setting_or_profile_path_is_a_usage_error(tmp_path):
     missing = tmp_path / "nowhere.toml"
     no_file = run_pingan("crawl", str(missing), "--db", str(db), db=db)
     assert no_file.returncode == 2 and str(missing) in no_file.stderr
+
+
+def test_429_pauses_the_whole_site_for_retry_after(tmp_path):
+    db = tmp_path / "paused.db"
+    with FixtureServer(HOSTILE) as server:
+        # the first article asked for answers 429 + Retry-After: 1 once; many requests follow
+        server.serve_as("/news/missing.html", "/news/busy.html")
+        result = crawl(db, server, CONCURRENT_REQUESTS_PER_DOMAIN="1", DOWNLOAD_DELAY="0.05")
+        log = list(server.request_log)
+    assert result.returncode == 1, result.stderr
+    [refused_at] = [t for t, p, _ua in log if p == "/news/missing.html"][:1]
+    soon_after = [p for t, p, _ua in log if refused_at < t < refused_at + 0.9]
+    assert len(soon_after) <= 1, soon_after  # at most one request already on its way
+    assert len([t for t, p, _ua in log if t > refused_at]) > 3  # the crawl went on after
