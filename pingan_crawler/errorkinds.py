@@ -32,7 +32,7 @@ KINDS: dict[str, str] = {
     REDIRECT_LOOP: "redirects lead back to a URL already visited (or too many redirects)",
     SOFT_404: "a 'not found' answered as 200 (stub with a JS redirect, or redirected home)",
     NOT_AN_ARTICLE: "the page has no title or no body: an empty shell, a nav page",
-    ROBOTS_DISALLOWED: "robots.txt forbids the URL; drop the section from the profile",
+    ROBOTS_DISALLOWED: "robots.txt forbids the URL (or fails with 5xx: site stopped)",
     PARSE_ERROR: "the parser raised on this page: a bug, keep the snapshot and report it",
     SPIDER_ERROR: "the spider raised outside parsing: a bug",
     BLOCKED_PREFIX + "<vendor>": "an anti-bot challenge (ruishu, jiasule, yunsuo, aliyun, "

@@ -12,7 +12,7 @@ import email.utils
 import logging
 from datetime import UTC, datetime
 from time import monotonic
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -64,63 +64,89 @@ class BlockDetection:
 
     The page is never retried, solved or passed on; the crawl closes with reason ``blocked``
     (exit code 3). robots.txt answered by a challenge counts too: it passes through here.
+    robots.txt answering 5xx even after retries stops the site as well (RFC 9309: an
+    unreachable robots.txt means complete disallow), closing with ``robots_unavailable``.
     """
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.blocked_by: str | None = None
+        self.stopped: str | None = None  # why the site was stopped, once it is
+        self.max_retry_times = crawler.settings.getint("RETRY_TIMES")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BlockDetection:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
-        if self.blocked_by:
-            raise SiteStopped(f"site stopped for this run: blocked by {self.blocked_by}")
+        if self.stopped:
+            raise SiteStopped(f"site stopped for this run: {self.stopped}")
         vendor = is_challenge_url(request.url)
         if vendor:
             first = request.meta.get("redirect_urls", [request.url])[0]
             self.block(request, vendor, None, f"redirected from {first} to {request.url}")
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if self.blocked_by:
-            raise SiteStopped(f"site stopped for this run: blocked by {self.blocked_by}")
+        if self.stopped:
+            raise SiteStopped(f"site stopped for this run: {self.stopped}")
         vendor = detect_challenge(response.status, headers_of(response), response.body)
         if vendor:
             self.block(request, vendor, response, f"HTTP {response.status} challenge page")
+        if self._robots_unavailable(request, response):
+            url = _public(self.crawler, request.url)
+            detail = (
+                f"{url} answered HTTP {response.status} after retries: under RFC 9309 the "
+                f"whole site counts as disallowed, so it is stopped for this run"
+            )
+            self.stop(request, response, errorkinds.ROBOTS_DISALLOWED, detail, "robots_unavailable")
+            raise SiteStopped(detail)
         return response
 
-    def block(self, request: Request, vendor: str, response: Response | None, how: str) -> None:
-        from pingan_crawler.spiders.pingan import snapshot_of  # the spider imports us
+    def _robots_unavailable(self, request: Request, response: Response) -> bool:
+        """robots.txt failing with 5xx on its last attempt (the retries come after us)."""
+        last_try = request.meta.get("retry_times", 0) >= request.meta.get(
+            "max_retry_times", self.max_retry_times
+        )
+        return urlsplit(request.url).path == "/robots.txt" and response.status >= 500 and last_try
 
+    def block(self, request: Request, vendor: str, response: Response | None, how: str) -> None:
         url = _public(self.crawler, request.meta.get("redirect_urls", [request.url])[0])
         detail = (
             f"{vendor} anti-bot challenge at {url} ({how}); not retried or solved, "
             f"site stopped for this run — crawl it later, slower, or ask the site"
         )
+        stats = self.crawler.stats
+        stats.inc_value("archive/blocked")
+        if not self.stopped:
+            stats.set_value("archive/blocked_by", vendor)
+            stats.set_value("archive/blocked_url", url)
+        self.stop(request, response, errorkinds.blocked(vendor), detail, "blocked")
+        raise Blocked(detail)
+
+    def stop(
+        self, request: Request, response: Response | None, kind: str, detail: str, reason: str
+    ) -> None:
+        """Record the error with its snapshot; on the first stop, close the site's run."""
+        from pingan_crawler.spiders.pingan import snapshot_of  # the spider imports us
+
+        url = _public(self.crawler, request.meta.get("redirect_urls", [request.url])[0])
         snap = snapshot_of(response, _public(self.crawler, response.url)) if response else None
         session = session_for(self.crawler)
         session.archive.record_error(
             session.crawl_id,
             url,
-            errorkinds.blocked(vendor),
+            kind,
             detail,
             response.status if response else None,
             snap,
             site=getattr(getattr(self.crawler.spider, "profile", None), "name", ""),
         )
-        stats = self.crawler.stats
-        stats.inc_value("archive/blocked")
-        stats.inc_value("archive/errors")
-        if not self.blocked_by:
-            self.blocked_by = vendor
-            stats.set_value("archive/blocked_by", vendor)
-            stats.set_value("archive/blocked_url", url)
-            logger.error("Blocked: %s", detail)
-            self._drop_queued(f"site stopped for this run: blocked by {vendor}")
+        self.crawler.stats.inc_value("archive/errors")
+        if not self.stopped:
+            self.stopped = f"{kind} at {url}"
+            logger.error("Site stopped: %s", detail)
+            self._drop_queued(f"site stopped for this run: {self.stopped}")
             # Not awaited: closing waits for this very request to finish.
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="blocked"))
-        raise Blocked(detail)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
     def _drop_queued(self, why: str) -> None:
         """Fail requests already waiting in the downloader (past this middleware) unsent.

@@ -446,3 +446,18 @@ def test_429_pauses_the_whole_site_for_retry_after(tmp_path):
     soon_after = [p for t, p, _ua in log if refused_at < t < refused_at + 0.9]
     assert len(soon_after) <= 1, soon_after  # at most one request already on its way
     assert len([t for t, p, _ua in log if t > refused_at]) > 3  # the crawl went on after
+
+
+def test_robots_txt_failing_with_5xx_stops_the_site(tmp_path):
+    """RFC 9309: robots.txt unreachable through server errors means complete disallow."""
+    db = tmp_path / "robots5xx.db"
+    with FixtureServer(HOSTILE) as server:
+        server.routes["/robots.txt"] = {"status": 503, "headers": {"Content-Type": "text/html"}}
+        result = crawl(db, server)
+        paths = [p for _t, p, _ua in server.request_log]
+    assert result.returncode == 1, result.stderr
+    assert "(robots_unavailable)" in result.stdout
+    assert paths == ["/robots.txt", "/robots.txt"]  # retried once (RETRY_TIMES=1), nothing else
+    [(kind, status, detail)] = query(db, "SELECT kind, http_status, detail FROM errors")
+    assert (kind, status) == ("robots_disallowed", 503) and "RFC 9309" in detail
+    assert query(db, "SELECT finish_reason, blocked FROM crawls") == [("robots_unavailable", 0)]
