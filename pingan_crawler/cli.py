@@ -12,7 +12,13 @@ from urllib.parse import urlsplit
 
 from pingan_crawler.parsing.article import extract_article
 from pingan_crawler.parsing.dates import parse_publish_time
-from pingan_crawler.sites import ProfileError, load_profile, profile_for_url, profile_names
+from pingan_crawler.sites import (
+    ProfileError,
+    is_profile_path,
+    load_profile,
+    profile_for_url,
+    profile_names,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = REPO_ROOT / "tests" / "fixtures" / "pasxw"
@@ -54,6 +60,17 @@ def summary(site: str, sections: int, stats: dict, db: str) -> str:
         f"{get('archive/new', 0)} articles stored, {get('archive/updated', 0)} updated, "
         f"{get('archive/duplicate', 0)} duplicates merged, {get('archive/errors', 0)} errors "
         f"({finish_reason(stats)}) → {db}"
+    ) + blocked_note(stats)
+
+
+def blocked_note(stats: dict) -> str:
+    """What the summary adds when an anti-bot challenge stopped the site."""
+    vendor = stats.get("archive/blocked_by")
+    if not vendor:
+        return ""
+    return (
+        f"; BLOCKED by {vendor} at {stats.get('archive/blocked_url', '?')}: site stopped for "
+        f"this run (`pingan errors`)"
     )
 
 
@@ -115,17 +132,20 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if not sites:
         print("pingan crawl: name at least one site, or --all", file=sys.stderr)
         return EXIT_USAGE
+    # A profile given by path (a test or draft profile) is passed on as an absolute path.
+    sites = [str(Path(s).resolve()) if is_profile_path(s) else s for s in sites]
     try:
         profiles = {site: load_profile(site) for site in sites}
         if args.since:
             parse_since(args.since)
+        extra_settings = parse_settings(getattr(args, "set", None) or [])
     except (ProfileError, ValueError) as exc:
         print(f"pingan crawl: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.base_url and len(sites) > 1:
         print("pingan crawl: --base-url serves one site; name exactly one", file=sys.stderr)
         return EXIT_USAGE
-    log_file = _log_file(args.db, sites)
+    log_file = _log_file(args.db, [profiles[s].name for s in sites])
     overrides = {
         "LOG_FILE": str(log_file),
         "LOG_LEVEL": args.log_level,
@@ -133,6 +153,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     }
     if args.base_url and is_loopback(args.base_url):
         overrides.update(_loopback_settings(args.base_url))
+    overrides.update(extra_settings)
     jobs = [
         {
             "site": site,
@@ -145,7 +166,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         for site in sites
     ]
     try:
-        with crawl_locks(args.db, sites) as stale:
+        with crawl_locks(args.db, [profiles[s].name for s in sites]) as stale:
             for site, holder in stale.items():
                 print(
                     f"pingan crawl: took over the stale lock of {site} from {holder}",
@@ -156,7 +177,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         print(f"pingan crawl: {exc}", file=sys.stderr)
         return EXIT_LOCKED
     for site in sites:
-        print(summary(site, len(profiles[site].sections), stats[site], args.db))
+        profile = profiles[site]
+        print(summary(profile.name, len(profile.sections), stats[site], args.db))
     code = exit_code(stats)
     if code != EXIT_OK:
         print(f"pingan crawl: see {log_file} and `pingan status`", file=sys.stderr)
@@ -168,6 +190,17 @@ def parse_since(text: str):
     if parsed.value is None:
         raise ValueError(f"--since {text!r} is not a date (use YYYY-MM-DD): {parsed.problem}")
     return parsed.value
+
+
+def parse_settings(pairs: list[str]) -> dict:
+    """``-s NAME=VALUE`` pairs, as ``scrapy crawl -s`` takes them."""
+    settings = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.isupper():
+            raise ValueError(f"-s {pair!r}: use NAME=VALUE with a Scrapy setting name")
+        settings[name] = value
+    return settings
 
 
 def cmd_refresh_views(args: argparse.Namespace) -> int:
@@ -227,6 +260,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_errors(args: argparse.Namespace) -> int:
+    from pingan_crawler.errorreport import errors_report
+    from pingan_crawler.storage import Archive
+
+    if not Path(args.db).exists():
+        print(f"pingan errors: no archive at {args.db}", file=sys.stderr)
+        return EXIT_USAGE
+    archive = Archive(args.db)
+    try:
+        print("\n".join(errors_report(archive, args.crawl, args.examples)))
+    except LookupError as exc:
+        print(f"pingan errors: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        archive.close()
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pingan", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -260,6 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--since", help="skip articles listed before this date; stop paging there")
     crawl.add_argument("--max-pages", type=int, help="at most N list pages per section")
     crawl.add_argument("--log-level", default="INFO", help="level of the log file")
+    crawl.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override a Scrapy setting, e.g. -s DOWNLOAD_TIMEOUT=10 (repeatable)",
+    )
     crawl.set_defaults(refresh_views=None)
 
     refresh = command(
@@ -286,6 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fixtures", default=str(SAMPLE_SITE))
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--delay", type=float, default=0.0, help="seconds per response")
+    errors = command("errors", cmd_errors, "a run's errors grouped by kind (default: last run)")
+    errors.add_argument("--crawl", type=int, help="crawl id (see `pingan status`)")
+    errors.add_argument("--examples", type=int, default=3, help="URLs shown per kind")
     return parser
 
 

@@ -10,6 +10,7 @@ from scrapy.crawler import Crawler
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from pingan_crawler import errorkinds
 from pingan_crawler.session import end_session, session_for
 
 
@@ -31,7 +32,7 @@ class CrawlRecord:
 
     def spider_error(self, failure: Failure, response, spider) -> None:
         session = session_for(self.crawler)
-        kind = "http_error" if failure.check(HttpError) else "parse_crash"
+        kind = errorkinds.HTTP_STATUS if failure.check(HttpError) else errorkinds.PARSE_ERROR
         session.archive.record_error(
             session.crawl_id, response.url, kind, failure.getErrorMessage(), response.status
         )

@@ -3,6 +3,12 @@
 A fixture directory holds ``routes.json`` (request path with query → file, status, headers) and
 the files. The server answers only what is listed (anything else is an IIS-style 404), never
 recodes a byte, and keeps a log of requests so tests can count what a crawl fetched.
+
+Hostile behaviours are route options (see ``tests/fixtures/hostile``): ``"delay": s`` answers
+after s seconds, ``"fail_first": {"count": n, "status": 500, "headers": {...}}`` answers the first
+n requests with that status (then the page), ``"truncate_to": n`` promises the whole body in
+Content-Length but sends only n bytes and hangs up. A route without ``"file"`` has an empty body
+(a redirect).
 """
 
 from __future__ import annotations
@@ -27,6 +33,9 @@ class FixtureServer:
         manifest = json.loads((self.fixture_dir / "routes.json").read_text("utf-8"))
         self.routes: dict[str, dict] = manifest["routes"]
         self.requests: list[tuple[str, str]] = []
+        # (monotonic time, path, User-Agent) of every request, for timing and politeness checks
+        self.request_log: list[tuple[float, str, str]] = []
+        self._served: dict[str, int] = {}  # requests per path, for "fail_first"
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
@@ -41,6 +50,11 @@ class FixtureServer:
         """Serve one more page (tests use it to make the site grow between runs)."""
         with self._lock:
             self.routes[path] = {"file": file, "status": status, "headers": headers}
+
+    def serve_as(self, path: str, other: str) -> None:
+        """Answer ``path`` as the route ``other`` is answered (a page turned into a challenge)."""
+        with self._lock:
+            self.routes[path] = dict(self.routes[other])
 
     def start(self) -> FixtureServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -68,22 +82,49 @@ class FixtureServer:
                 with server._lock:
                     server.requests.append(("GET", self.path))
                     route = server.routes.get(self.path)
+                    agent = self.headers.get("User-Agent", "")
+                    server.request_log.append((time.monotonic(), self.path, agent))
+                    served = server._served[self.path] = server._served.get(self.path, 0) + 1
                 if server.delay:
                     time.sleep(server.delay)
                 if route is None:
                     self._send(404, {"Content-Type": "text/html"}, NOT_FOUND)
                     return
-                body = (server.fixture_dir / route["file"]).read_bytes()
-                self._send(route.get("status", 200), route.get("headers", {}), body)
+                if route.get("delay"):
+                    time.sleep(route["delay"])
+                failing = route.get("fail_first")
+                if failing and served <= failing["count"]:
+                    self._send(failing["status"], failing.get("headers", {}), b"")
+                    return
+                file = route.get("file")
+                body = (server.fixture_dir / file).read_bytes() if file else b""
+                self._send(
+                    route.get("status", 200),
+                    route.get("headers", {}),
+                    body,
+                    route.get("truncate_to"),
+                )
 
-            def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+            def _send(
+                self,
+                status: int,
+                headers: dict[str, str],
+                body: bytes,
+                truncate_to: int | None = None,
+            ) -> None:
                 self.send_response(status)
                 for name, value in headers.items():
                     if name.lower() != "server":  # send_response already sent ours
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.end_headers()
+                    # truncate_to: the connection drops before the promised length arrives
+                    self.wfile.write(body if truncate_to is None else body[:truncate_to])
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a size limit, a timeout): its business
+                if truncate_to is not None:
+                    self.close_connection = True
 
             def log_message(self, *args) -> None:  # the request log above is the record
                 pass

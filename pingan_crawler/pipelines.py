@@ -5,6 +5,7 @@ from __future__ import annotations
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from pingan_crawler import errorkinds
 from pingan_crawler.items import ArticlePage, ListPage, PageError, SectionWalked, ViewReading
 from pingan_crawler.parsing.urls import canonical_url
 from pingan_crawler.session import session_for
@@ -31,8 +32,11 @@ class ValidatePipeline(_CrawlerPipeline):
             return PageError(
                 item.site,
                 item.snapshot.url,
-                kind="not_an_article",
-                detail=f"page has no {missing}",
+                kind=errorkinds.NOT_AN_ARTICLE,
+                detail=(
+                    f"{item.snapshot.url}: page has no {missing} (an empty shell, a page of "
+                    f"links, or a template the profile's selectors do not fit)"
+                ),
                 http_status=item.snapshot.status,
                 snapshot=item.snapshot,
                 warnings=item.article.warnings,
@@ -96,6 +100,7 @@ class StorePipeline(_CrawlerPipeline):
                 item.http_status,
                 item.snapshot,
                 site=item.site,
+                warnings=item.warnings,
             )
             self.stats.inc_value("archive/errors")
         return item

@@ -28,6 +28,17 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
+# Retries wait first: Retry-After when the site sends one, else 2 s doubling per retry; never
+# longer than the cap. Challenges (412/521/…) are never retried: BlockDetection stops the site.
+PINGAN_RETRY_BACKOFF = 2.0
+PINGAN_RETRY_MAX_WAIT = 120.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "pingan_crawler.middlewares.PoliteRetry": 550,
+    "pingan_crawler.middlewares.BlockDetection": 585,
+    "pingan_crawler.middlewares.RedirectGuard": 610,
+}
+
 ITEM_PIPELINES = {
     "pingan_crawler.pipelines.ValidatePipeline": 100,
     "pingan_crawler.pipelines.DedupPipeline": 200,

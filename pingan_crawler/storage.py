@@ -183,6 +183,14 @@ def m003_crawls_blocked(db: Database) -> None:
     db["crawls"].add_column("blocked", int)
 
 
+@migrations()
+def m005_hostile(db: Database) -> None:
+    # errors.warnings: the parser's warnings for a rejected page (JSON list);
+    # crawls.blocked_by: the vendor whose anti-bot challenge stopped the run, if any.
+    db["errors"].add_column("warnings", str)
+    db["crawls"].add_column("blocked_by", str)
+
+
 def now_iso() -> str:
     return datetime.now(SHANGHAI).isoformat(timespec="seconds")
 
@@ -235,6 +243,7 @@ class Archive:
             "duplicates": stat("archive/duplicate"),
             "errors": stat("archive/errors"),
             "blocked": stat("archive/blocked"),
+            "blocked_by": stats.get("archive/blocked_by"),
             "stats": json.dumps(stats, default=str, ensure_ascii=False),
         }
         with self.db.atomic():
@@ -410,6 +419,7 @@ class Archive:
         http_status: int | None = None,
         snap: Snapshot | None = None,
         site: str = "",
+        warnings: tuple[str, ...] | list[str] = (),
     ) -> None:
         """An error row, with the page's snapshot when a body arrived."""
         with self.db.atomic():
@@ -423,6 +433,9 @@ class Archive:
                     "detail": detail,
                     "http_status": http_status,
                     "snapshot_id": snapshot_id,
+                    "warnings": json.dumps(list(warnings), ensure_ascii=False)
+                    if warnings
+                    else None,
                 }
             )
 
@@ -555,6 +568,28 @@ class Archive:
                 }
             )
         return rows
+
+    def crawl(self, crawl_id: int | None = None) -> dict | None:
+        """One ``crawls`` row (the latest when ``crawl_id`` is None), or None."""
+        where, params = ("WHERE id = ?", [crawl_id]) if crawl_id is not None else ("", [])
+        cursor = self.db.execute(f"SELECT * FROM crawls {where} ORDER BY id DESC LIMIT 1", params)
+        row = cursor.fetchone()
+        return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
+
+    def errors_by_kind(self, crawl_id: int, examples: int = 3) -> list[dict]:
+        """A run's errors grouped by kind, most frequent first, with a few URLs and a detail."""
+        groups = []
+        for kind, count in self.db.execute(
+            "SELECT kind, count(*) FROM errors WHERE crawl_id = ? GROUP BY kind ORDER BY 2 DESC, 1",
+            [crawl_id],
+        ).fetchall():
+            rows = self.db.execute(
+                "SELECT url, detail, http_status FROM errors WHERE crawl_id = ? AND kind = ? "
+                "ORDER BY id LIMIT ?",
+                [crawl_id, kind, examples],
+            ).fetchall()
+            groups.append({"kind": kind, "count": count, "examples": rows})
+        return groups
 
     def counts(self) -> dict[str, int]:
         return {

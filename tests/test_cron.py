@@ -28,9 +28,9 @@ def crawl(db: Path, server: FixtureServer, *extra: str) -> subprocess.CompletedP
     )
 
 
-def start_crawl(db: Path, server: FixtureServer) -> subprocess.Popen:
+def start_crawl(db: Path, server: FixtureServer, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [*PINGAN, "crawl", "pasxw", "--db", str(db), "--base-url", server.base_url],
+        [*PINGAN, "crawl", "pasxw", "--db", str(db), "--base-url", server.base_url, *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -163,25 +163,53 @@ def test_sigterm_commits_and_records_an_interrupted_run(tmp_path):
     assert query(db, "SELECT count(*) FROM articles") == [(ALL,)]
 
 
+def wait_for_crawl_row(db: Path, crawl_id: int, timeout: float = 60) -> None:
+    """Until run ``crawl_id`` has begun (its ``crawls`` row is committed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if query(db, "SELECT 1 FROM crawls WHERE id = ?", (crawl_id,)):
+                return
+        except sqlite3.OperationalError:
+            pass  # the schema is not there yet
+        time.sleep(0.02)
+    raise AssertionError(f"crawl #{crawl_id} did not start within {timeout}s")
+
+
 def test_sigkill_at_random_moments_loses_nothing(tmp_path):
     db = tmp_path / "f.db"
     rng = random.Random(4)
     committed: set[str] = set()
-    with FixtureServer(PASXW, delay=0.15) as server:
-        for _ in range(4):
-            proc = start_crawl(db, server)
-            time.sleep(rng.uniform(0.8, 3.0))
+    kills = round_ = 0
+    with FixtureServer(PASXW, delay=0.3) as server:
+        while kills < 10 and round_ < 14:
+            round_ += 1
+            # Alternate incremental runs (which resume) with full ones (which last long enough
+            # to be killed late in the walk).
+            proc = start_crawl(db, server, *(["--full"] if round_ % 2 == 0 else []))
+            wait_for_crawl_row(db, round_)
+            time.sleep(rng.uniform(0.0, 1.5))  # a random moment of the crawl
+            if proc.poll() is None:
+                kills += 1
             proc.kill()
             proc.communicate(timeout=30)
             assert query(db, "PRAGMA integrity_check") == [("ok",)]
             urls = {u for (u,) in query(db, "SELECT url FROM article_urls")}
             assert committed <= urls  # nothing committed before a kill vanished
             committed = urls
+            # every article still has its snapshot and its body
+            assert query(
+                db,
+                "SELECT count(*) FROM articles a LEFT JOIN snapshots s ON s.id = a.snapshot_id "
+                "LEFT JOIN snapshot_bodies b ON b.sha256 = s.sha256 WHERE b.sha256 IS NULL",
+            ) == [(0,)]
+    assert kills >= 10
     with FixtureServer(PASXW) as server:
         final = crawl(db, server)
     assert final.returncode == 0, final.stderr
     assert query(db, "SELECT count(*), count(DISTINCT url) FROM articles") == [(ALL, ALL)]
     assert query(db, "SELECT count(*) FROM article_urls") == [(ALL + 1,)]
+    assert query(db, "SELECT count(*), count(DISTINCT content_hash) FROM articles") == [(ALL, ALL)]
 
 
 def test_status_reports_each_site(demo_db, tmp_path):

@@ -169,9 +169,22 @@ def parse_profile(data: dict, origin: str) -> SiteProfile:
     )
 
 
+def is_profile_path(name: str) -> bool:
+    """A profile given as a file (``tests/fixtures/hostile/profile.toml``), not a bundled name."""
+    return name.endswith(".toml") or "/" in name
+
+
 def load_profile(name: str) -> SiteProfile:
-    """Load ``sites/<name>.toml``; the error lists the known names when there is no such site."""
-    path = PROFILE_DIR / f"{name}.toml"
+    """Load ``sites/<name>.toml``, or a profile file by its path (test sites, drafts).
+
+    The error lists the known names when there is no such site.
+    """
+    if is_profile_path(name):
+        path = Path(name)
+        if not path.is_file():
+            raise ProfileError(f"no site profile file {name!r}")
+    else:
+        path = PROFILE_DIR / f"{name}.toml"
     if not path.exists():
         raise ProfileError(f"no site profile {name!r}; known sites: {', '.join(profile_names())}")
     with path.open("rb") as fh:

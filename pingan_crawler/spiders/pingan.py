@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 import scrapy
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from pingan_crawler.failures import already_handled, describe_failure
 from pingan_crawler.items import (
     ArticlePage,
     ListPage,
@@ -28,6 +28,7 @@ from pingan_crawler.items import (
 from pingan_crawler.parsing.article import extract_article
 from pingan_crawler.parsing.dates import SHANGHAI, parse_publish_time
 from pingan_crawler.parsing.listing import next_page_url, page_links
+from pingan_crawler.parsing.sniff import page_refusal
 from pingan_crawler.sites import Section, load_profile
 from pingan_crawler.storage import Archive
 
@@ -185,9 +186,35 @@ class PinganSpider(scrapy.Spider):
         )
 
     def parse_article(self, response: Response, section: Section):
+        refusal = self.refusal(response)
+        if refusal:
+            kind, detail = refusal
+            yield PageError(
+                self.profile.name,
+                self.requested_url(response),
+                kind,
+                detail,
+                response.status,
+                self.snapshot(response),
+            )
+            return
         article = self.extract(response)
         yield ArticlePage(
             self.profile.name, section.name, self.snapshot(response, article.charset), article
+        )
+
+    def requested_url(self, response: Response) -> str:
+        """The public URL this response was asked for (before any redirect)."""
+        return self.profile.to_public(response.meta.get("redirect_urls", [response.url])[0])
+
+    def refusal(self, response: Response) -> tuple[str, str] | None:
+        redirected = bool(response.meta.get("redirect_urls"))
+        return page_refusal(
+            response.body,
+            self.profile.to_public(response.url),
+            content_type_of(response),
+            self.profile,
+            self.requested_url(response) if redirected else None,
         )
 
     def parse_views(self, response: Response):
@@ -206,22 +233,17 @@ class PinganSpider(scrapy.Spider):
 
     def failed(self, failure: Failure):
         """A request that failed for good (after retries): one error item, the crawl goes on."""
+        if already_handled(failure):
+            return
         request = failure.request
-        url = self.profile.to_public(request.url)
-        if failure.check(HttpError):
-            response = failure.value.response
-            yield PageError(
-                self.profile.name,
-                url,
-                "http_status",
-                f"HTTP {response.status} for {url}",
-                response.status,
-                self.snapshot(response),
-            )
-        else:
-            yield PageError(
-                self.profile.name,
-                url,
-                "fetch_failed",
-                f"{failure.type.__name__}: {failure.getErrorMessage()}",
-            )
+        url = self.profile.to_public(request.meta.get("redirect_urls", [request.url])[0])
+        report = describe_failure(failure, url)
+        response = report.response
+        yield PageError(
+            self.profile.name,
+            url,
+            report.kind,
+            report.detail,
+            response.status if response is not None else None,
+            self.snapshot(response) if response is not None else None,
+        )
