@@ -163,6 +163,14 @@ def test_sigterm_commits_and_records_an_interrupted_run(tmp_path):
     assert query(db, "SELECT count(*) FROM articles") == [(ALL,)]
 
 
+def wait_until_crawling(server: FixtureServer, timeout: float = 60.0) -> None:
+    """Block until the crawler has asked the server for something other than robots.txt."""
+    deadline = time.monotonic() + timeout
+    while not any(path != "/robots.txt" for _m, path in server.requests):
+        assert time.monotonic() < deadline, "the crawl never started"
+        time.sleep(0.05)
+
+
 def test_sigkill_at_random_moments_loses_nothing(tmp_path):
     db = tmp_path / "f.db"
     rng = random.Random(4)
@@ -170,7 +178,8 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path):
     with FixtureServer(PASXW, delay=0.15) as server:
         for _ in range(4):
             proc = start_crawl(db, server)
-            time.sleep(rng.uniform(0.8, 3.0))
+            wait_until_crawling(server)  # start-up time varies with the machine's load
+            time.sleep(rng.uniform(0.0, 2.0))
             proc.kill()
             proc.communicate(timeout=30)
             assert query(db, "PRAGMA integrity_check") == [("ok",)]
