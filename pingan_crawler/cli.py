@@ -227,6 +227,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compact(args: argparse.Namespace) -> int:
+    from pingan_crawler.storage import Archive
+
+    if not Path(args.db).exists():
+        print(f"pingan compact: no archive at {args.db}", file=sys.stderr)
+        return EXIT_USAGE
+    archive = Archive(args.db)
+    try:
+        totals = archive.compact()
+        if args.vacuum:
+            archive.db.execute("VACUUM")
+    finally:
+        archive.close()
+    saved = totals["bytes_before"] - totals["bytes_after"]
+    hint = "" if args.vacuum else " (run with --vacuum to shrink the file)"
+    print(
+        f"{args.db}: repacked {totals['bodies']} snapshot bodies with their site's dictionary, "
+        f"{saved / 1e6:.1f} MB smaller{hint}"
+    )
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pingan", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -286,6 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fixtures", default=str(SAMPLE_SITE))
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--delay", type=float, default=0.0, help="seconds per response")
+
+    compact = command(
+        "compact", cmd_compact, "repack early snapshots with their site's zstd dictionary"
+    )
+    compact.add_argument("--vacuum", action="store_true", help="then VACUUM to shrink the file")
     return parser
 
 
