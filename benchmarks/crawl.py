@@ -86,24 +86,12 @@ def server_alone(url_file: Path) -> tuple[int, float]:
     return int(pages), float(seconds)
 
 
-def crawl_rows(site_dir: Path, workdir: Path, db: Path) -> tuple[list[Row], CrawlResult]:
-    """Serve ``site_dir``; measure the server, the full crawl into ``db``, then the bare spider."""
-    with FixtureServer(site_dir) as server:
-        progress(f"full pipeline crawl of {site_dir} …")
-        full = full_crawl(server, db)
-        url_file = workdir / "urls.txt"
-        # The server's log of the full run is the exact page set the baseline must fetch.
-        url_file.write_text(
-            "\n".join(server.base_url + path for _method, path in server.requests), "utf-8"
-        )
-        progress("server alone …")
-        served, served_s = server_alone(url_file)
-        progress("bare spider …")
-        bare = bare_crawl(server, url_file, workdir)
-    server_rate = served / served_s
+def crawl_rows(full: CrawlResult, bare: CrawlResult, served: tuple[int, float]) -> list[Row]:
+    """Rows for the server alone and the full pipeline against the bare spider."""
+    server_rate = served[0] / served[1]
     full_rate = full.pages / full.run.seconds
     bare_rate = bare.pages / bare.run.seconds
-    rows = [
+    return [
         Row("crawl", "server alone (16 threads)", server_rate, None, "", None, "", None, "pages/s"),
         Row(
             "crawl",
@@ -117,7 +105,23 @@ def crawl_rows(site_dir: Path, workdir: Path, db: Path) -> tuple[list[Row], Craw
             "pages/s",
         ),
     ]
-    return rows, full
+
+
+def measure(site_dir: Path, workdir: Path, db: Path) -> tuple[CrawlResult, CrawlResult, tuple]:
+    """Serve ``site_dir``; the full crawl into ``db``, the server alone, then the bare spider."""
+    with FixtureServer(site_dir) as server:
+        progress(f"crawl: full pipeline over {site_dir} …")
+        full = full_crawl(server, db)
+        # The server's log of the full run is the exact page set the baseline must fetch.
+        url_file = workdir / "urls.txt"
+        url_file.write_text(
+            "\n".join(server.base_url + path for _method, path in server.requests), "utf-8"
+        )
+        progress("crawl: the server alone …")
+        served = server_alone(url_file)
+        progress("crawl: bare spider …")
+        bare = bare_crawl(server, url_file, workdir)
+    return full, bare, served
 
 
 def main() -> None:
@@ -127,7 +131,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         generate(work / "site", args.count)
-        rows, _ = crawl_rows(work / "site", work, work / "bench.db")
+        rows = crawl_rows(*measure(work / "site", work, work / "bench.db"))
     from benchmarks.report import table
 
     print(table(rows))
