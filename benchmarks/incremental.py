@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.harness import Row
 from benchmarks.sitegen import generate
 from pingan_crawler.fixtureserver import FixtureServer
 
@@ -39,6 +40,23 @@ def crawl(db: Path, server: FixtureServer) -> tuple[int, float, str]:
     if result.returncode != 0:
         raise SystemExit(f"crawl failed ({result.returncode}): {result.stderr[-2000:]}")
     return len(server.requests), time.monotonic() - started, result.stdout.strip()
+
+
+def incremental_rows(first_requests: int, second_requests: int) -> list[Row]:
+    ratio = second_requests / first_requests
+    return [
+        Row(
+            "incremental",
+            "requests of a 2nd run over the unchanged site",
+            second_requests,
+            first_requests,
+            "1st run into an empty archive",
+            ratio,
+            "≤ 2 %",
+            ratio <= 0.02,
+            "requests",
+        )
+    ]
 
 
 def main() -> None:

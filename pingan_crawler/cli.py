@@ -278,6 +278,28 @@ def cmd_errors(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_compact(args: argparse.Namespace) -> int:
+    from pingan_crawler.storage import Archive
+
+    if not Path(args.db).exists():
+        print(f"pingan compact: no archive at {args.db}", file=sys.stderr)
+        return EXIT_USAGE
+    archive = Archive(args.db)
+    try:
+        totals = archive.compact()
+        if args.vacuum:
+            archive.db.execute("VACUUM")
+    finally:
+        archive.close()
+    saved = totals["bytes_before"] - totals["bytes_after"]
+    hint = "" if args.vacuum else " (run with --vacuum to shrink the file)"
+    print(
+        f"{args.db}: repacked {totals['bodies']} snapshot bodies with their site's dictionary, "
+        f"{saved / 1e6:.1f} MB smaller{hint}"
+    )
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pingan", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -347,6 +369,11 @@ def build_parser() -> argparse.ArgumentParser:
     errors = command("errors", cmd_errors, "a run's errors grouped by kind (default: last run)")
     errors.add_argument("--crawl", type=int, help="crawl id (see `pingan status`)")
     errors.add_argument("--examples", type=int, default=3, help="URLs shown per kind")
+
+    compact = command(
+        "compact", cmd_compact, "repack early snapshots with their site's zstd dictionary"
+    )
+    compact.add_argument("--vacuum", action="store_true", help="then VACUUM to shrink the file")
     return parser
 
 

@@ -12,13 +12,13 @@ import hashlib
 import json
 import re
 import unicodedata
-import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
+from pingan_crawler import compression
 from pingan_crawler.items import Snapshot
 from pingan_crawler.parsing.dates import SHANGHAI
 from pingan_crawler.parsing.model import Article, Link
@@ -191,6 +191,17 @@ def m005_hostile(db: Database) -> None:
     db["crawls"].add_column("blocked_by", str)
 
 
+@migrations()
+def m009_snapshot_dictionaries(db: Database) -> None:
+    # zstd dictionaries trained on a site's own pages (pingan_crawler/compression.py); a body
+    # packed with one says so in snapshot_bodies.compression as "zstd:<id>". Never updated.
+    db["snapshot_dictionaries"].create(
+        {"id": int, "site": str, "created_at": str, "samples": int, "size": int, "data": bytes},
+        pk="id",
+    )
+    db["snapshot_dictionaries"].create_index(["site"])
+
+
 def now_iso() -> str:
     return datetime.now(SHANGHAI).isoformat(timespec="seconds")
 
@@ -213,6 +224,9 @@ class Archive:
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA foreign_keys = ON")
         migrations.apply(self.db)
+        self._unpacker = compression.Unpacker(self._dictionary)
+        self._packers: dict[str, compression.DictPacker | None] = {}
+        self._zlib_bodies: dict[str, int] = {}  # per site, while it has no dictionary
 
     def close(self) -> None:
         self.db.close()
@@ -256,13 +270,10 @@ class Archive:
         if not self.db.execute(
             "SELECT 1 FROM snapshot_bodies WHERE sha256 = ?", [digest]
         ).fetchone():
-            self.db["snapshot_bodies"].insert(
-                {
-                    "sha256": digest,
-                    "size": len(snap.body),
-                    "compression": "zlib",
-                    "data": zlib.compress(snap.body, 6),
-                }
+            label, data = self._pack(site, snap.body)
+            self.db.execute(
+                "INSERT INTO snapshot_bodies (sha256, size, compression, data) VALUES (?, ?, ?, ?)",
+                [digest, len(snap.body), label, data],
             )
         fetched = snap.fetched_at.isoformat(timespec="seconds")
         existing = self.db.execute(
@@ -522,8 +533,107 @@ class Archive:
         ).fetchone()
         if row is None:
             raise KeyError(f"no stored body with sha256 {sha256}")
-        compression, data = row
-        return zlib.decompress(data) if compression == "zlib" else data
+        compression_label, data = row
+        return self._unpacker.unpack(compression_label, data)
+
+    # -- snapshot packing (see compression.py) ----------------------------------------------------
+    def _dictionary(self, dict_id: int) -> bytes:
+        row = self.db.execute(
+            "SELECT data FROM snapshot_dictionaries WHERE id = ?", [dict_id]
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"snapshot dictionary {dict_id} is missing: the archive is damaged")
+        return row[0]
+
+    def _packer(self, site: str) -> compression.DictPacker | None:
+        """The site's newest dictionary, trained now if the site has enough zlib bodies."""
+        if site in self._packers:
+            return self._packers[site]
+        row = self.db.execute(
+            "SELECT id, data FROM snapshot_dictionaries WHERE site = ? ORDER BY id DESC LIMIT 1",
+            [site],
+        ).fetchone()
+        packer = compression.DictPacker(*row) if row else None
+        if packer is None:
+            self._zlib_bodies[site] = self._zlib_body_count(site)
+            if self._zlib_bodies[site] >= compression.TRAIN_AFTER:
+                packer = self._train(site)
+        self._packers[site] = packer
+        return packer
+
+    def _zlib_body_count(self, site: str) -> int:
+        return self.db.execute(
+            "SELECT count(DISTINCT b.sha256) FROM snapshot_bodies b "
+            "JOIN snapshots s ON s.sha256 = b.sha256 WHERE s.site = ? AND b.compression = ?",
+            [site, compression.ZLIB],
+        ).fetchone()[0]
+
+    def _train(self, site: str) -> compression.DictPacker | None:
+        rows = self.db.execute(
+            "SELECT b.compression, b.data FROM snapshot_bodies b WHERE b.sha256 IN "
+            "(SELECT sha256 FROM snapshots WHERE site = ? ORDER BY id DESC LIMIT ?)",
+            [site, compression.TRAIN_SAMPLES],
+        ).fetchall()
+        samples = [self._unpacker.unpack(label, data) for label, data in rows]
+        dictionary = compression.train(samples)
+        if dictionary is None:
+            return None
+        dict_id = (
+            self.db["snapshot_dictionaries"]
+            .insert(
+                {
+                    "site": site,
+                    "created_at": now_iso(),
+                    "samples": len(samples),
+                    "size": len(dictionary),
+                    "data": dictionary,
+                }
+            )
+            .last_pk
+        )
+        return compression.DictPacker(dict_id, dictionary)
+
+    def _pack(self, site: str, body: bytes) -> tuple[str, bytes]:
+        packer = self._packer(site)
+        if packer is not None:
+            return packer.pack(body)
+        count = self._zlib_bodies.get(site, 0) + 1
+        self._zlib_bodies[site] = count
+        if count % compression.TRAIN_AFTER == 0:
+            del self._packers[site]  # look again (and train) at the next body
+        return compression.pack_zlib(body)
+
+    def compact(self, batch: int = 500) -> dict[str, int]:
+        """Repack zlib bodies with their site's dictionary (training one where there is enough).
+
+        Returns bodies repacked and bytes before/after. Run VACUUM afterwards to give the freed
+        pages back to the file system.
+        """
+        totals = {"bodies": 0, "bytes_before": 0, "bytes_after": 0}
+        sites = [row[0] for row in self.db.execute("SELECT DISTINCT site FROM snapshots")]
+        for site in sites:
+            packer = self._packer(site)
+            if packer is None:
+                continue
+            while True:
+                rows = self.db.execute(
+                    "SELECT b.sha256, b.data FROM snapshot_bodies b WHERE b.compression = ? "
+                    "AND b.sha256 IN (SELECT sha256 FROM snapshots WHERE site = ?) LIMIT ?",
+                    [compression.ZLIB, site, batch],
+                ).fetchall()
+                if not rows:
+                    break
+                with self.db.atomic():
+                    for digest, data in rows:
+                        label, packed = packer.pack(self._unpacker.unpack(compression.ZLIB, data))
+                        self.db.execute(
+                            "UPDATE snapshot_bodies SET compression = ?, data = ? WHERE sha256 = ?",
+                            [label, packed, digest],
+                        )
+                        totals["bodies"] += 1
+                        totals["bytes_before"] += len(data)
+                        totals["bytes_after"] += len(packed)
+        return totals
 
     def iter_articles(self, site: str | None = None) -> Iterator[dict]:
         where, params = ("WHERE site = ?", [site]) if site else ("", [])

@@ -1,0 +1,111 @@
+"""Snapshot bodies: zlib first, a site dictionary once trained, every body readable byte-exact."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+import pytest
+from conftest import PASXW
+
+from pingan_crawler import compression
+from pingan_crawler.items import Snapshot
+from pingan_crawler.storage import Archive
+
+
+def sample_pages() -> list[tuple[str, bytes]]:
+    """Every distinct page of the bundled sample site (GBK article and list pages)."""
+    routes = json.loads((PASXW / "routes.json").read_text("utf-8"))["routes"]
+    files = {route["file"]: path for path, route in routes.items()}
+    return [
+        ("http://pasxw.com" + path, (PASXW / name).read_bytes()) for name, path in files.items()
+    ]
+
+
+def store_pages(archive: Archive, pages: list[tuple[str, bytes]], site: str = "pasxw") -> None:
+    for url, body in pages:
+        snap = Snapshot(
+            url, 200, {"Content-Type": ["text/html"]}, body, datetime.now().astimezone(), url
+        )
+        archive.store_list_page(site, "s", snap, [], None)
+
+
+def stored(archive: Archive) -> list[tuple[str, str, int, int]]:
+    return archive.db.execute(
+        "SELECT sha256, compression, size, length(data) FROM snapshot_bodies ORDER BY rowid"
+    ).fetchall()
+
+
+@pytest.fixture
+def archive(tmp_path, monkeypatch):
+    monkeypatch.setattr(compression, "TRAIN_AFTER", 40)
+    archive = Archive(tmp_path / "a.db")
+    yield archive
+    archive.close()
+
+
+def test_site_dictionary_is_trained_after_enough_pages_and_packs_smaller(archive):
+    pages = sample_pages()
+    assert len(pages) > 60
+    store_pages(archive, pages)
+    rows = stored(archive)
+    labels = [label for _sha, label, _size, _len in rows]
+    assert labels[:40] == ["zlib"] * 40  # TRAIN_AFTER bodies, then the dictionary
+    (dict_id,) = archive.db.execute("SELECT id FROM snapshot_dictionaries").fetchone()
+    assert set(labels[40:]) == {f"zstd:{dict_id}"}
+    zlib_ratio = sum(n for _s, lab, _z, n in rows if lab == "zlib") / sum(
+        z for _s, lab, z, _n in rows if lab == "zlib"
+    )
+    zstd_ratio = sum(n for _s, lab, _z, n in rows if lab != "zlib") / sum(
+        z for _s, lab, z, _n in rows if lab != "zlib"
+    )
+    assert zstd_ratio < zlib_ratio / 2
+
+
+def test_every_body_reads_back_byte_exact_in_a_new_process_view(archive, tmp_path):
+    pages = sample_pages()
+    store_pages(archive, pages)
+    reopened = Archive(tmp_path / "a.db")
+    try:
+        for _url, body in pages:
+            assert reopened.snapshot_body(hashlib.sha256(body).hexdigest()) == body
+    finally:
+        reopened.close()
+
+
+def test_compact_repacks_the_early_zlib_bodies(archive):
+    pages = sample_pages()
+    store_pages(archive, pages)
+    before = stored(archive)
+    totals = archive.compact()
+    after = stored(archive)
+    assert totals["bodies"] == sum(1 for row in before if row[1] == "zlib") == 40
+    assert all(label.startswith("zstd:") for _s, label, _z, _n in after)
+    assert totals["bytes_after"] < totals["bytes_before"] / 2
+    for _url, body in pages:
+        assert archive.snapshot_body(hashlib.sha256(body).hexdigest()) == body
+
+
+def test_a_site_with_few_pages_stays_zlib(archive):
+    store_pages(archive, sample_pages()[:10])
+    assert {label for _s, label, _z, _n in stored(archive)} == {"zlib"}
+    assert archive.compact()["bodies"] == 0
+
+
+def test_unknown_compression_is_a_clear_error():
+    unpacker = compression.Unpacker(lambda _id: b"")
+    with pytest.raises(ValueError, match="unknown snapshot compression 'lzma'"):
+        unpacker.unpack("lzma", b"x")
+
+
+def test_compact_command_reports_and_vacuums(archive, tmp_path):
+    from conftest import run_pingan
+
+    store_pages(archive, sample_pages())
+    archive.close()  # checkpoints the WAL into the file
+    size_before = (tmp_path / "a.db").stat().st_size
+    result = run_pingan("compact", "--vacuum", "--db", str(tmp_path / "a.db"), db=tmp_path / "a.db")
+    assert result.returncode == 0, result.stderr
+    assert "repacked 40 snapshot bodies" in result.stdout
+    assert (tmp_path / "a.db").stat().st_size < size_before
