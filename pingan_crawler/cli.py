@@ -266,6 +266,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             since=args.since,
             until=args.until,
             limit=args.limit,
+            order=args.order,
         )
     except QueryError as exc:
         print(f"pingan search: {exc}", file=sys.stderr)
@@ -489,6 +490,12 @@ def build_parser() -> argparse.ArgumentParser:
     filtered(search)
     search.add_argument("--limit", type=int, default=20, help="at most N results (default 20)")
     search.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    search.add_argument(
+        "--order",
+        choices=("relevance", "recent"),
+        default="relevance",
+        help="relevance (bm25; default) or recent (most recently archived first, faster)",
+    )
 
     export = command("export", cmd_export, "write articles as CSV or JSONL (streaming)")
     export.add_argument("--format", choices=("csv", "jsonl"), required=True)

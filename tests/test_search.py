@@ -195,3 +195,23 @@ def test_archive_is_importable_from_the_package():
 
     assert pingan_crawler.Archive is Archive
     assert isinstance(sqlite3.sqlite_version, str)
+
+
+@pytest.mark.parametrize("text", ["扫黑除恶", "扫黑", "平安 绍兴"])
+def test_recent_order_finds_the_same_articles_newest_stored_first(archive, demo_db, text):
+    hits = archive.search(text, limit=1000, order="recent")
+    assert {h.id for h in hits} == truth(demo_db, text.split())
+    assert [h.id for h in hits] == sorted((h.id for h in hits), reverse=True)
+    assert [h.id for h in archive.search(text, limit=3, order="recent")] == [h.id for h in hits[:3]]
+
+
+def test_short_query_limit_keeps_title_hits_newest_first(archive):
+    everything = archive.search("扫黑", limit=1000)
+    titled = [h for h in everything if "扫黑" in h.title]
+    assert [h.published_at for h in titled] == sorted(
+        (h.published_at for h in titled), reverse=True
+    )
+    top = archive.search("扫黑", limit=len(titled) + 2)
+    assert [h.id for h in top] == [h.id for h in everything[: len(titled) + 2]]
+    with pytest.raises(QueryError, match="--order"):
+        archive.search("扫黑", order="random")
