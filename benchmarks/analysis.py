@@ -29,7 +29,6 @@ from pingan_crawler.analysis.export import export
 from pingan_crawler.analysis.filters import Filters
 from pingan_crawler.analysis.reparse import reextract, reparse
 from pingan_crawler.analysis.search import search
-from pingan_crawler.sites import load_profile
 from pingan_crawler.storage import Archive, content_hash
 
 LONG_QUERIES = [
@@ -272,19 +271,15 @@ def bench_reparse(archive: Archive) -> list[tuple]:
         [REPARSE_SAMPLE - 1],
     ).fetchone()
     filters = Filters(since=cut)
-    profile = load_profile("pasxw")
     rows = conn.execute(
-        "SELECT a.url, s.sha256, s.headers, s.fetched_at FROM articles a "
+        "SELECT a.url, a.site, s.sha256, s.headers, s.fetched_at FROM articles a "
         "JOIN snapshots s ON s.id = a.snapshot_id WHERE a.published_at >= ?",
         [cut],
     ).fetchall()
+    names = ("url", "site", "sha256", "headers", "fetched_at")
     started = time.perf_counter()
-    for url, sha256, headers, fetched_at in rows:  # baseline: parsing alone, nothing written
-        reextract(
-            archive,
-            {"url": url, "sha256": sha256, "headers": headers, "fetched_at": fetched_at},
-            profile,
-        )
+    for row in rows:  # baseline: read and parse in one process, nothing compared or written
+        reextract(archive, dict(zip(names, row, strict=True)))
     base = len(rows) / (time.perf_counter() - started)
     started = time.perf_counter()
     report = reparse(archive, filters)
@@ -294,7 +289,7 @@ def bench_reparse(archive: Archive) -> list[tuple]:
         f"({dict(report.fields.most_common(4))}), {len(report.problems)} problems",
         file=sys.stderr,
     )
-    return [("reparse (pages/s)", ours, "extract_article alone", base, "≥ 500")]
+    return [("reparse (pages/s)", ours, "read + parse, 1 process", base, "≥ 500")]
 
 
 def main() -> None:

@@ -81,3 +81,14 @@ def test_a_missing_snapshot_body_is_reported_and_the_article_kept(demo_db_copy):
     assert SEED_URL in result.stderr and digest in result.stderr
     assert "1 problems" in result.stdout
     assert query(demo_db_copy, "SELECT count(*) FROM articles WHERE url = ?", [SEED_URL]) == [(1,)]
+
+
+def test_an_article_of_a_site_without_profile_is_parsed_by_heuristics_and_reported(
+    demo_db_copy,
+):
+    with sqlite3.connect(demo_db_copy) as conn:
+        conn.execute("UPDATE articles SET site = 'gone' WHERE url = ?", [SEED_URL])
+    result = run_pingan("reparse", "--dry-run", db=demo_db_copy)
+    assert result.returncode == 1
+    assert "site gone: no site profile 'gone'" in result.stderr
+    assert "its articles are parsed by heuristics" in result.stderr

@@ -7,7 +7,6 @@ reads a BOM-less CSV as the local code page and garbles Chinese.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import sqlite3
@@ -45,15 +44,15 @@ def choose_fields(conn: sqlite3.Connection, fields: str | None) -> list[str]:
     return chosen
 
 
-def iter_rows(
+def iter_batches(
     conn: sqlite3.Connection, fields: list[str], filters: Filters | None = None
-) -> Iterator[tuple]:
-    """Rows of the chosen columns in id order, straight from the cursor."""
+) -> Iterator[list[tuple]]:
+    """Rows of the chosen columns in id order, :data:`BATCH` at a time, straight from the cursor."""
     where, params = (filters or Filters()).where("a")
     columns = ", ".join(f'a."{f}"' for f in fields)
     cursor = conn.execute(f"SELECT {columns} FROM articles a WHERE {where} ORDER BY a.id", params)
     while batch := cursor.fetchmany(BATCH):
-        yield from batch
+        yield batch
 
 
 def count_rows(conn: sqlite3.Connection, filters: Filters | None = None) -> int:
@@ -61,28 +60,41 @@ def count_rows(conn: sqlite3.Connection, filters: Filters | None = None) -> int:
     return conn.execute(f"SELECT count(*) FROM articles a WHERE {where}", params).fetchone()[0]
 
 
-def write_jsonl(rows: Iterator[tuple], fields: list[str], out: TextIO) -> Iterator[None]:
+def _json_value(text: str | None):
+    """A JSON column as its value (``[]`` is by far the most common); bad JSON stays text."""
+    if text == "[]":
+        return []
+    try:
+        return json.loads(text) if text else text
+    except ValueError:
+        return text
+
+
+def write_jsonl(batches: Iterator[list[tuple]], fields: list[str], out: TextIO) -> Iterator[int]:
+    encode = json.JSONEncoder(ensure_ascii=False).encode
     json_at = [i for i, f in enumerate(fields) if f in JSON_COLUMNS]
-    for row in rows:
-        record = dict(zip(fields, row, strict=True))
-        for i in json_at:
-            value = row[i]
-            if value:
-                with contextlib.suppress(ValueError):  # else keep the stored text as it is
-                    record[fields[i]] = json.loads(value)
-        out.write(json.dumps(record, ensure_ascii=False))
-        out.write("\n")
-        yield
+    for batch in batches:
+        lines = []
+        for row in batch:
+            record = dict(zip(fields, row, strict=True))
+            for i in json_at:
+                record[fields[i]] = _json_value(row[i])
+            lines.append(encode(record))
+        lines.append("")
+        out.write("\n".join(lines))
+        yield len(batch)
 
 
-def write_csv(rows: Iterator[tuple], fields: list[str], out: TextIO, bom: bool) -> Iterator[None]:
+def write_csv(
+    batches: Iterator[list[tuple]], fields: list[str], out: TextIO, bom: bool
+) -> Iterator[int]:
     if bom:
         out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(fields)
-    for row in rows:
-        writer.writerow(row)
-        yield
+    for batch in batches:
+        writer.writerows(batch)
+        yield len(batch)
 
 
 def export(
@@ -95,20 +107,24 @@ def export(
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write the matching articles to ``out``; returns how many. ``progress(done, total)``
-    is called every :data:`BATCH` rows and at the end, when given."""
+    is called after every :data:`BATCH` rows, when given."""
     if fmt not in FORMATS:
         raise QueryError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     chosen = choose_fields(conn, fields)
     total = count_rows(conn, filters) if progress else 0
-    rows = iter_rows(conn, chosen, filters)
-    steps = write_jsonl(rows, chosen, out) if fmt == "jsonl" else write_csv(rows, chosen, out, bom)
+    batches = iter_batches(conn, chosen, filters)
+    steps = (
+        write_jsonl(batches, chosen, out)
+        if fmt == "jsonl"
+        else write_csv(batches, chosen, out, bom)
+    )
     done = 0
-    for _ in steps:
-        done += 1
-        if progress and done % BATCH == 0:
+    for written in steps:
+        done += written
+        if progress:
             progress(done, total)
-    if progress:
-        progress(done, total)
+    if progress and not done:
+        progress(0, 0)
     return done
 
 
