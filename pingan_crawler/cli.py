@@ -240,6 +240,11 @@ def _open_archive(args: argparse.Namespace, name: str):
     return Archive(args.db)
 
 
+def _silence_stdout() -> None:
+    """After a closed pipe, send what Python still flushes at exit to /dev/null."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def _filters(args: argparse.Namespace):
     from pingan_crawler.analysis.filters import Filters
 
@@ -273,7 +278,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     finally:
         archive.close()
-    print_hits(hits, args.format, sys.stdout)
+    try:
+        print_hits(hits, args.format, sys.stdout)
+    except BrokenPipeError:  # `pingan search … | head`
+        _silence_stdout()
+        return EXIT_OK
     if not hits:
         print(f"pingan search: no article contains {args.query!r}", file=sys.stderr)
     return EXIT_OK
@@ -315,7 +324,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"pingan export: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # `pingan export … | head`: the reader has seen enough
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         return EXIT_OK
     finally:
         archive.close()
