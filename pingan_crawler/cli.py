@@ -300,6 +300,206 @@ def cmd_compact(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- analyst access: the substance lives in pingan_crawler/analysis/ ---------------------------
+def _open_archive(args: argparse.Namespace, name: str):
+    """The archive at --db, or None (with a message) when there is none."""
+    from pingan_crawler.storage import Archive
+
+    if not Path(args.db).exists():
+        print(
+            f"pingan {name}: no archive at {args.db} (crawl first, or give --db)", file=sys.stderr
+        )
+        return None
+    return Archive(args.db)
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe, send what Python still flushes at exit to /dev/null."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _filters(args: argparse.Namespace):
+    from pingan_crawler.analysis.filters import Filters
+
+    return Filters.parse(
+        getattr(args, "site", None),
+        getattr(args, "section", None),
+        getattr(args, "since", None),
+        getattr(args, "until", None),
+    )
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from pingan_crawler.analysis.filters import QueryError
+    from pingan_crawler.analysis.search import print_hits
+
+    archive = _open_archive(args, "search")
+    if archive is None:
+        return EXIT_USAGE
+    try:
+        hits = archive.search(
+            args.query,
+            site=args.site,
+            section=args.section,
+            since=args.since,
+            until=args.until,
+            limit=args.limit,
+            order=args.order,
+        )
+    except QueryError as exc:
+        print(f"pingan search: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        archive.close()
+    try:
+        print_hits(hits, args.format, sys.stdout)
+    except BrokenPipeError:  # `pingan search … | head`
+        _silence_stdout()
+        return EXIT_OK
+    if not hits:
+        print(f"pingan search: no article contains {args.query!r}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pingan_crawler.analysis.export import ProgressBar, export
+    from pingan_crawler.analysis.filters import QueryError
+
+    archive = _open_archive(args, "export")
+    if archive is None:
+        return EXIT_USAGE
+    progress = ProgressBar() if sys.stderr.isatty() else None
+    try:
+        filters = _filters(args)
+        if args.output and args.output != "-":
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                count = export(
+                    archive.db.conn,
+                    out,
+                    args.format,
+                    filters,
+                    args.fields,
+                    not args.no_bom,
+                    progress,
+                )
+        else:
+            sys.stdout.reconfigure(encoding="utf-8", newline="")
+            count = export(
+                archive.db.conn,
+                sys.stdout,
+                args.format,
+                filters,
+                args.fields,
+                not args.no_bom,
+                progress,
+            )
+    except QueryError as exc:
+        print(f"pingan export: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # `pingan export … | head`: the reader has seen enough
+        _silence_stdout()
+        return EXIT_OK
+    finally:
+        archive.close()
+    print(
+        f"exported {count} articles as {args.format} → {args.output or 'stdout'}", file=sys.stderr
+    )
+    return EXIT_OK
+
+
+def cmd_reparse(args: argparse.Namespace) -> int:
+    from pingan_crawler.analysis.filters import QueryError
+    from pingan_crawler.analysis.reparse import reparse
+
+    archive = _open_archive(args, "reparse")
+    if archive is None:
+        return EXIT_USAGE
+    try:
+        report = reparse(archive, _filters(args), dry_run=args.dry_run)
+    except QueryError as exc:
+        print(f"pingan reparse: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        archive.close()
+    for problem in report.problems:
+        print(f"pingan reparse: {problem}", file=sys.stderr)
+    verb = "would change" if args.dry_run else "changed"
+    print(
+        f"reparsed {report.articles} articles from their snapshots: {report.changed} {verb}, "
+        f"{len(report.problems)} problems"
+    )
+    for name, count in sorted(report.fields.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"  {name}: {count}")
+    return EXIT_ERRORS if report.problems else EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from pingan_crawler.analysis.verify import verify
+
+    archive = _open_archive(args, "verify")
+    if archive is None:
+        return EXIT_USAGE
+    try:
+        report = verify(archive.db.conn)
+    finally:
+        archive.close()
+    for problem in report.problems:
+        print(f"pingan verify: {problem}", file=sys.stderr)
+    integrity = "; ".join(report.integrity)
+    print(
+        f"verified {report.bodies} stored bodies ({report.bytes:,} bytes) of "
+        f"{report.snapshots} snapshots: {len(report.problems)} problems; "
+        f"integrity_check: {integrity}"
+    )
+    return EXIT_OK if report.ok else EXIT_ERRORS
+
+
+def cmd_warc(args: argparse.Namespace) -> int:
+    from pingan_crawler.analysis.filters import QueryError
+    from pingan_crawler.analysis.warc import write_warc
+
+    archive = _open_archive(args, "warc")
+    if archive is None:
+        return EXIT_USAGE
+    try:
+        filters = _filters(args)
+        with open(args.out, "wb") as out:
+            report = write_warc(archive.db.conn, out, filters, source=str(args.db))
+    except QueryError as exc:
+        print(f"pingan warc: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        archive.close()
+    print(
+        f"wrote {report.responses} response and {report.revisits} revisit records "
+        f"({report.bytes:,} bytes of bodies) → {args.out}"
+    )
+    return EXIT_OK
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    from pingan_crawler.analysis.explore import metadata, serve
+
+    if importlib.util.find_spec("datasette") is None:
+        print(
+            "pingan explore: needs Datasette: pip install 'pingan-crawler[explore]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    archive = _open_archive(args, "explore")
+    if archive is None:
+        return EXIT_USAGE
+    archive.close()  # opened once so the schema (search index, views) is current
+    if args.metadata_out:
+        text = json.dumps(metadata(args.db), ensure_ascii=False, indent=2)
+        Path(args.metadata_out).write_text(text, "utf-8")
+    print(f"pingan explore: http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr)
+    serve(args.db, args.host, args.port)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pingan", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -374,6 +574,55 @@ def build_parser() -> argparse.ArgumentParser:
         "compact", cmd_compact, "repack early snapshots with their site's zstd dictionary"
     )
     compact.add_argument("--vacuum", action="store_true", help="then VACUUM to shrink the file")
+
+    def filtered(sub: argparse.ArgumentParser, section: bool = True) -> None:
+        sub.add_argument("--site", help="only this site (profile name)")
+        if section:
+            sub.add_argument("--section", help="only this section (栏目 name)")
+        sub.add_argument("--since", help="published on or after this date (YYYY-MM-DD)")
+        sub.add_argument("--until", help="published on or before this date (YYYY-MM-DD)")
+
+    search = command("search", cmd_search, "full-text search of titles and bodies, best first")
+    search.add_argument("query", help="text to find; spaces separate terms that must all occur")
+    filtered(search)
+    search.add_argument("--limit", type=int, default=20, help="at most N results (default 20)")
+    search.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    search.add_argument(
+        "--order",
+        choices=("relevance", "recent"),
+        default="relevance",
+        help="relevance (bm25; default) or recent (most recently archived first, faster)",
+    )
+
+    export = command("export", cmd_export, "write articles as CSV or JSONL (streaming)")
+    export.add_argument("--format", choices=("csv", "jsonl"), required=True)
+    filtered(export)
+    export.add_argument("--fields", help="comma-separated columns (default: all but body_html)")
+    export.add_argument("-o", "--output", help="file to write (default: stdout)")
+    export.add_argument(
+        "--no-bom", action="store_true", help="CSV without the byte-order mark Excel needs"
+    )
+
+    reparse = command(
+        "reparse", cmd_reparse, "re-extract articles from their stored snapshots (no network)"
+    )
+    filtered(reparse, section=False)
+    reparse.add_argument(
+        "--dry-run", action="store_true", help="count what would change, write nothing"
+    )
+
+    command("verify", cmd_verify, "recompute every stored body's sha256; check the database")
+
+    warc = command("warc", cmd_warc, "write the stored pages as a WARC 1.1 file")
+    warc.add_argument("out", help="output file, e.g. archive.warc.gz")
+    warc.add_argument("--site", help="only this site's pages")
+    warc.add_argument("--since", help="pages fetched on or after this date")
+    warc.add_argument("--until", help="pages fetched on or before this date")
+
+    explore = command("explore", cmd_explore, "browse the archive in Datasette (read-only)")
+    explore.add_argument("--host", default="127.0.0.1")
+    explore.add_argument("--port", type=int, default=8001)
+    explore.add_argument("--metadata-out", help="also save the Datasette metadata here")
     return parser
 
 

@@ -57,22 +57,53 @@ class DictPacker:
 
 
 class Unpacker:
-    """Unpacks any stored body; ``load_dictionary(id)`` fetches a dictionary's bytes once."""
+    """Unpacks any stored body; ``load_dictionary(id)`` fetches a dictionary's bytes once.
+
+    Also used where a plain sqlite3 connection reads an archive (verify, WARC export), via
+    :func:`unpacker_for`.
+    """
 
     def __init__(self, load_dictionary: Callable[[int], bytes]):
         self._load = load_dictionary
         self._decompressors: dict[int, zstandard.ZstdDecompressor] = {}
 
-    def unpack(self, compression: str, data: bytes) -> bytes:
+    def unpack(self, compression: str | None, data: bytes | None) -> bytes:
+        """The page bytes; ValueError when they cannot be read (damaged, unknown codec)."""
+        if data is None:
+            raise ValueError("no data stored")
+        try:
+            return self._unpack(compression, data)
+        except (zlib.error, zstandard.ZstdError) as exc:
+            raise ValueError(f"{compression} data is damaged ({exc})") from exc
+
+    def _unpack(self, compression: str | None, data: bytes) -> bytes:
         if compression == ZLIB:
             return zlib.decompress(data)
         if compression in ("", "none", None):
-            return data
+            return bytes(data)
         kind, _, dict_id = compression.partition(":")
         if kind != "zstd" or not dict_id.isdigit():
             raise ValueError(f"unknown snapshot compression {compression!r}")
         number = int(dict_id)
         if number not in self._decompressors:
-            dictionary = zstandard.ZstdCompressionDict(self._load(number))
+            try:
+                stored = self._load(number)
+            except KeyError as exc:
+                raise ValueError(f"its dictionary {number} is missing") from exc
+            dictionary = zstandard.ZstdCompressionDict(stored)
             self._decompressors[number] = zstandard.ZstdDecompressor(dict_data=dictionary)
         return self._decompressors[number].decompress(data)
+
+
+def unpacker_for(conn) -> Unpacker:
+    """An Unpacker reading dictionaries from an archive's sqlite3 connection."""
+
+    def load(dict_id: int) -> bytes:
+        row = conn.execute(
+            "SELECT data FROM snapshot_dictionaries WHERE id = ?", [dict_id]
+        ).fetchone()
+        if row is None:
+            raise KeyError(dict_id)
+        return row[0]
+
+    return Unpacker(load)

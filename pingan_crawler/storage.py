@@ -184,6 +184,58 @@ def m003_crawls_blocked(db: Database) -> None:
 
 
 @migrations()
+def m004_search(db: Database) -> None:
+    # Full-text search over title and body. The trigram tokenizer matches any substring of 3+
+    # characters, which suits Chinese (no word spaces); shorter queries scan the base table
+    # (pingan_crawler/analysis/search.py). External content: the index holds no second copy of
+    # the text; the triggers keep it in step with every insert, update and delete of articles.
+    db.execute(
+        'CREATE VIRTUAL TABLE articles_fts USING FTS5 (title, body, tokenize="trigram", '
+        'content="articles", content_rowid="id")'
+    )
+    db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+    # ORDER BY rank: bm25 with a hit in the title worth five in the body.
+    db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('rank', 'bm25(5.0, 1.0)')")
+    db.execute(
+        "CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN "
+        "INSERT INTO articles_fts (rowid, title, body) VALUES (new.id, new.title, new.body); END"
+    )
+    db.execute(
+        "CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN "
+        "INSERT INTO articles_fts (articles_fts, rowid, title, body) "
+        "VALUES ('delete', old.id, old.title, old.body); END"
+    )
+    db.execute(
+        "CREATE TRIGGER articles_au AFTER UPDATE OF title, body ON articles BEGIN "
+        "INSERT INTO articles_fts (articles_fts, rowid, title, body) "
+        "VALUES ('delete', old.id, old.title, old.body); "
+        "INSERT INTO articles_fts (rowid, title, body) VALUES (new.id, new.title, new.body); END"
+    )
+    # Short-query search walks titles newest first without reading whole rows.
+    db.execute("CREATE INDEX articles_published_title ON articles (published_at, title)")
+    # Views for the questions analysts ask most (README, "Views").
+    db.execute(
+        "CREATE VIEW article_latest_views AS SELECT a.id AS article_id, a.site, a.title, a.url, "
+        "a.published_at, v.count AS view_count, v.observed_at, "
+        "(SELECT count(*) FROM view_counts c WHERE c.article_id = a.id) AS readings "
+        "FROM articles a JOIN view_counts v ON v.id = (SELECT id FROM view_counts w "
+        "WHERE w.article_id = a.id AND w.count IS NOT NULL "
+        "ORDER BY w.observed_at DESC, w.id DESC LIMIT 1)"
+    )
+    db.execute(
+        "CREATE VIEW articles_per_month AS SELECT site, section, "
+        "substr(published_at, 1, 7) AS month, count(*) AS articles, "
+        "sum(view_count) AS views FROM articles GROUP BY site, section, month"
+    )
+    db.execute(
+        "CREATE VIEW sources_ranked AS SELECT coalesce(source, '(none)') AS source, "
+        "count(*) AS articles, count(DISTINCT site) AS sites, "
+        "min(published_at) AS first_published, max(published_at) AS last_published "
+        "FROM articles GROUP BY 1 ORDER BY articles DESC"
+    )
+
+
+@migrations()
 def m005_hostile(db: Database) -> None:
     # errors.warnings: the parser's warnings for a rejected page (JSON list);
     # crawls.blocked_by: the vendor whose anti-bot challenge stopped the run, if any.
@@ -713,3 +765,29 @@ class Archive:
                 "crawls",
             )
         }
+
+    # -- analyst access (pingan_crawler/analysis/) ------------------------------------------
+    def search(
+        self,
+        query: str,
+        *,
+        site: str | None = None,
+        section: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 20,
+        order: str = "relevance",
+    ) -> list:
+        """Articles containing every whitespace-separated term of ``query``, best first.
+
+        ``order``: ``relevance`` (bm25; short terms: title hits, then newest published) or
+        ``recent`` (most recently archived first; fast on any archive size).
+
+        Returns :class:`pingan_crawler.analysis.search.SearchHit` rows; bad input (an empty
+        query, a bad date) raises :class:`pingan_crawler.analysis.filters.QueryError`.
+        """
+        from pingan_crawler.analysis.filters import Filters
+        from pingan_crawler.analysis.search import search
+
+        filters = Filters.parse(site, section, since, until)
+        return search(self.db.conn, query, filters, limit, order=order)

@@ -109,3 +109,36 @@ def test_compact_command_reports_and_vacuums(archive, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "repacked 40 snapshot bodies" in result.stdout
     assert (tmp_path / "a.db").stat().st_size < size_before
+
+
+def test_verify_and_warc_read_dictionary_packed_bodies(archive, tmp_path):
+    import sqlite3
+
+    from test_warc import read_records
+
+    from pingan_crawler.analysis.verify import verify
+    from pingan_crawler.analysis.warc import write_warc
+
+    pages = sample_pages()
+    store_pages(archive, pages)
+    conn = sqlite3.connect(tmp_path / "a.db")
+    report = verify(conn)
+    assert report.ok, report.problems
+    assert report.bodies == len(pages)
+    with (tmp_path / "out.warc.gz").open("wb") as out:
+        write_warc(conn, out)
+    payloads = {
+        r["payload"] for r in read_records(tmp_path / "out.warc.gz") if r["type"] == "response"
+    }
+    assert payloads == {body for _url, body in pages}
+    # A damaged dictionary-packed body is reported by name, not a traceback.
+    digest = conn.execute(
+        "SELECT sha256 FROM snapshot_bodies WHERE compression LIKE 'zstd:%' LIMIT 1"
+    ).fetchone()[0]
+    conn.execute(
+        "UPDATE snapshot_bodies SET data = ? WHERE sha256 = ?", [b"\x28\xb5\x2f\xfd junk", digest]
+    )
+    conn.commit()
+    problems = verify(conn).problems
+    assert len(problems) == 1
+    assert problems[0].startswith(f"body {digest}: unreadable: zstd:") and "damaged" in problems[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
 
 import lxml.html
@@ -62,9 +63,15 @@ def select(root, selector: str) -> list:
     if not selector:
         return []
     try:
-        return CSSSelector(selector)(root)
+        return _compiled(selector)(root)
     except SelectorError as exc:
         raise ValueError(f"bad CSS selector {selector!r}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(selector: str) -> CSSSelector:
+    # Compiling CSS to XPath costs more than running it; profiles reuse a handful of selectors.
+    return CSSSelector(selector)
 
 
 def first(root, selector: str):

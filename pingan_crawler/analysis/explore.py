@@ -1,0 +1,135 @@
+"""Open the archive in Datasette, read-only, with titles, descriptions and ready-made queries.
+
+Datasette's own search box (``?_search=``) uses the trigram index and so finds nothing for
+one- or two-character words; the canned query ``search_short`` scans the articles instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+# The short-query scan of a large archive takes a few hundred ms; Datasette's default is 1 s.
+SQL_TIME_LIMIT_MS = 5000
+
+ARTICLE_COLUMNS = {
+    "url": "public URL the article was first archived under",
+    "site": "site profile name (pingan_crawler/sites/SITE.toml)",
+    "section": "section (栏目) the article was first listed in",
+    "title": "title as printed on the page",
+    "published_at": (
+        "publish time, ISO 8601 in Asia/Shanghai (+08:00); null if missing or impossible"
+    ),
+    "published_raw": "publish time exactly as printed",
+    "published_precision": "day, minute or second: how much of the time the page gave",
+    "view_count": "latest view count read (浏览/点击次数); null if not a number",
+    "view_count_raw": "view count exactly as printed",
+    "body": "article text, one paragraph per line",
+    "body_html": "article body HTML",
+    "source": "来源",
+    "editor": "责任编辑",
+    "author": "作者",
+    "images": "JSON list of image URLs in the body",
+    "charset": "character set the page was decoded with",
+    "warnings": "JSON list of what the parser could not take at face value",
+    "content_hash": "sha256 of the whitespace-folded body (finds reposts)",
+    "snapshot_id": "the stored page (snapshots.id) these fields come from",
+    "first_seen": "when the crawler first stored it",
+    "last_seen": "when the crawler last saw it",
+}
+
+QUERIES = {
+    "search_short": {
+        "title": "Search titles and bodies for any text (also 1–2 characters: 扫黑, 反诈)",
+        "description": "Scans every article; the search box of the articles table needs 3+ "
+        "characters.",
+        "sql": "SELECT id, published_at, site, section, title, url FROM articles "
+        "WHERE instr(title, :q) > 0 OR instr(body, :q) > 0 "
+        "ORDER BY instr(title, :q) = 0, published_at DESC LIMIT 200",
+    },
+    "articles_per_month_per_site": {
+        "title": "Articles per month per site",
+        "sql": "SELECT site, substr(published_at, 1, 7) AS month, count(*) AS articles "
+        "FROM articles GROUP BY site, month ORDER BY site, month DESC",
+    },
+    "top_viewed": {
+        "title": "Most viewed articles (latest reading)",
+        "sql": "SELECT article_id, site, title, published_at, view_count, observed_at, url "
+        "FROM article_latest_views ORDER BY view_count DESC LIMIT 100",
+    },
+    "view_history": {
+        "title": "View-count history of one article (give its URL)",
+        "sql": "SELECT v.observed_at, v.count, v.raw, v.method FROM view_counts v "
+        "JOIN article_urls u ON u.article_id = v.article_id WHERE u.url = :url "
+        "ORDER BY v.observed_at",
+    },
+}
+
+
+def metadata(db_path: str | Path) -> dict:
+    """Datasette metadata for one archive: titles, column descriptions, FTS, canned queries."""
+    name = Path(db_path).stem
+    return {
+        "title": "pingan archive",
+        "description": "Articles, page snapshots and crawl records of Chinese 平安/长安/政法 "
+        "news sites, archived by pingan-crawler. Read-only.",
+        "databases": {
+            name: {
+                "tables": {
+                    "articles": {
+                        "title": "Articles",
+                        "description": "One row per article; reposts under other URLs are "
+                        "rows of article_urls. The search box needs 3+ characters; use the "
+                        "search_short query for shorter words.",
+                        "fts_table": "articles_fts",
+                        "fts_pk": "id",
+                        "sort_desc": "published_at",
+                        "columns": ARTICLE_COLUMNS,
+                    },
+                    "article_urls": {"description": "Every URL an article was found under."},
+                    "snapshots": {"description": "Every distinct (URL, bytes) fetched."},
+                    "snapshot_bodies": {
+                        "description": "Page bytes, compressed (zlib, or zstd:<dictionary id>), "
+                        "keyed by their sha256."
+                    },
+                    "view_counts": {"description": "Each reading of an article's view count."},
+                    "crawls": {"description": "One row per crawl run."},
+                    "errors": {"description": "Pages that failed or were not articles."},
+                    "article_latest_views": {
+                        "description": "The latest view count read for each article."
+                    },
+                    "articles_per_month": {"description": "Articles per site, section, month."},
+                    "sources_ranked": {"description": "来源 by number of articles."},
+                },
+                "queries": QUERIES,
+            }
+        },
+    }
+
+
+def checkpoint(db_path: str | Path) -> None:
+    """Move WAL pages into the main file: immutable mode reads the main file only."""
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def make_datasette(db_path: str | Path):
+    """A Datasette over the archive opened immutable (never written, no locks taken)."""
+    from datasette.app import Datasette  # the optional extra [explore]
+
+    return Datasette(
+        immutables=[str(db_path)],
+        metadata=metadata(db_path),
+        settings={"sql_time_limit_ms": SQL_TIME_LIMIT_MS},
+    )
+
+
+def serve(db_path: str | Path, host: str, port: int) -> None:
+    """Serve until interrupted (what ``datasette serve --immutable`` does, with our metadata)."""
+    import uvicorn
+
+    checkpoint(db_path)
+    ds = make_datasette(db_path)
+    asyncio.run(ds.invoke_startup())
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)
