@@ -3,6 +3,11 @@
 A fixture directory holds ``routes.json`` (request path with query → file, status, headers) and
 the files. The server answers only what is listed (anything else is an IIS-style 404), never
 recodes a byte, and keeps a log of requests so tests can count what a crawl fetched.
+
+POST routes (Hanweb's ``dataproxy.jsp`` pages its lists by POST) are keyed ``"POST <path?query>"``
+and hold ``{"forms": {<form key>: route}}``: the form key is the request body's fields sorted by
+name and re-encoded (see :func:`form_key`), so a crawler may send the fields in any order. A POST
+whose path or form is not listed gets the same 404.
 """
 
 from __future__ import annotations
@@ -12,8 +17,17 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 NOT_FOUND = b"<html><head><title>404</title></head><body><h1>HTTP 404</h1></body></html>"
+
+
+def form_key(body: str) -> str:
+    """The canonical form of a urlencoded POST body: fields sorted by name, then re-encoded.
+
+    Routes are looked up by this key so that field order and percent-encoding style do not matter.
+    """
+    return urlencode(sorted(parse_qsl(body, keep_blank_values=True)))
 
 
 class FixtureServer:
@@ -68,6 +82,18 @@ class FixtureServer:
                 with server._lock:
                     server.requests.append(("GET", self.path))
                     route = server.routes.get(self.path)
+                self._answer(route)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode("latin-1") if length else ""
+                with server._lock:
+                    server.requests.append(("POST", self.path))
+                    forms = server.routes.get(f"POST {self.path}", {}).get("forms", {})
+                    route = forms.get(form_key(body))
+                self._answer(route)
+
+            def _answer(self, route: dict | None) -> None:
                 if server.delay:
                     time.sleep(server.delay)
                 if route is None:
