@@ -39,6 +39,7 @@ _TAIL_LINE = re.compile(
 _PAGER_LINE = re.compile(
     r"^(?:(?:上一页|下一页|首页|尾页|末页|共\s*\d+\s*页|第\s*\d+\s*页|[\[【]?\d{1,3}[\]】]?)\s*)+$"
 )
+_NOT_SECTIONS = ("首页", "网站首页", "主页", "正文", "内容", "详情", "正文内容")
 _BREADCRUMB_SPLIT = re.compile(r"\s*(?:>|＞|»|›|/|→)\s*")
 
 
@@ -108,7 +109,7 @@ def extract_article(
         published_raw=meta.published,
         published_precision=published.precision,
         view_count=view_count,
-        view_count_raw=meta.views,
+        view_count_raw=meta.views if static else None,  # a counter's count is not in the page
         body="\n".join(lines),
         body_html=body_html,
         source=meta.source or None,
@@ -162,8 +163,8 @@ def _counter_url(text: str, url: str, profile: SiteProfile | None) -> str | None
 def _section_from_breadcrumb(node) -> str | None:
     if node is None:
         return None
-    text = re.sub(r"^.*?(当前位置|您的位置|所在位置)\s*[:：]?", "", clean_line(node.text_content()))
-    parts = [p for p in _BREADCRUMB_SPLIT.split(text) if p and p not in ("首页", "网站首页")]
+    text = re.sub(r"^.*?(当前位置|您的位置|所在位置)\s*[:：]?", "", _value_of(node))
+    parts = [p for p in _BREADCRUMB_SPLIT.split(text) if p and p not in _NOT_SECTIONS]
     return parts[-1] if parts else None
 
 

@@ -16,7 +16,7 @@ from pingan_crawler.parsing.decode import decode_html
 _PATTERNS = {
     "js_docwrite": re.compile(r"document\.write\(\s*['\"]?\s*([^'\")]*?)\s*['\"]?\s*\)"),
     "jq_html": re.compile(
-        r"\$\(\s*['\"][^'\"]+['\"]\s*\)\s*\.(?:html|text)\(\s*['\"]?\s*([^'\")]*?)\s*['\"]?\s*\)"
+        r"\$\(\s*['\"]([^'\"]+)['\"]\s*\)\s*\.(?:html|text)\(\s*['\"]?\s*([^'\")]*?)\s*['\"]?\s*\)"
     ),
 }
 _BARE_NUMBER = re.compile(r"^\s*(?:<[^>]*>\s*)*([\d,]+)\s*(?:<[^>]*>\s*)*$")
@@ -39,15 +39,21 @@ def find_counter_url(
     return None
 
 
-def read_counter(body: bytes, mode: str, content_type: str | None = None) -> str | None:
-    """The raw count a counter replied (``'1154'``), or None when the reply holds none."""
+def read_counter(
+    body: bytes, mode: str, content_type: str | None = None, target: str = "#hits"
+) -> str | None:
+    """The raw count a counter replied (``'1154'``), or None when the reply holds none.
+
+    PHPCMS fills several elements in one reply (``#todaydowns``, ``#weekdowns``, ``#hits``):
+    the one named ``target`` is the view count."""
     text = decode_html(body, content_type).text
-    pattern = _PATTERNS.get(mode)
-    match = pattern.search(text) if pattern else None
-    if match:
-        return match.group(1)
-    for found in (p.search(text) for p in _PATTERNS.values()):
-        if found:
-            return found.group(1)
+    filled = _PATTERNS["jq_html"].findall(text)
+    if mode == "jq_html" and filled:
+        return next((value for element, value in filled if element == target), filled[-1][1])
+    written = _PATTERNS["js_docwrite"].search(text)
+    if written:
+        return written.group(1)
+    if filled:
+        return next((value for element, value in filled if element == target), filled[-1][1])
     bare = _BARE_NUMBER.match(re.sub(r"(?is)<(script|style|head)\b.*?</\1>", "", text))
     return bare.group(1) if bare else None
