@@ -15,7 +15,12 @@ from pingan_crawler.parsing.html import first, parse_html
 from pingan_crawler.parsing.model import Article
 from pingan_crawler.sites import SiteProfile, load_profile, profile_for_url
 
-_URL_HINTS = ('link[rel="canonical"]', 'meta[property="og:url"]', 'meta[name="url"]')
+_URL_HINTS = (
+    'link[rel="canonical"]',
+    'meta[property="og:url"]',
+    'meta[name="Url"]',  # TRS
+    'meta[name="url"]',
+)
 
 
 def profile_for(url: str, site: str | None = None) -> SiteProfile | None:

@@ -478,8 +478,8 @@ def check_profile(profile: SiteProfile) -> list[str]:
         try:
             urls = [profile.list_page_url(section, profile.first_page + i) for i in (0, 1)]
             if profile.pagination.style == "hanweb":
-                urls.append(f"POST {profile.absolute(profile.pagination.proxy_url)} {section.id}")
-                profile.hanweb_form(section)
+                form = "&".join(f"{k}={v}" for k, v in profile.hanweb_form(section).items())
+                then = f"POST {profile.absolute(profile.pagination.proxy_url)} {form}"
         except (KeyError, IndexError, ValueError) as exc:
             raise ProfileError(
                 f"{profile.origin}: section {section.name!r}: cannot build its list URLs: {exc}"
@@ -490,5 +490,7 @@ def check_profile(profile: SiteProfile) -> list[str]:
                     f"{profile.origin}: section {section.name!r}: list URL {url} is not on "
                     f"{profile.base_url}"
                 )
-        lines.append(f"  {section.name}: {urls[0]} → {urls[1]}")
+        if profile.pagination.style != "hanweb":
+            then = urls[1]
+        lines.append(f"  {section.name}: {urls[0]} → {then}")
     return lines
