@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from functools import lru_cache
 
 import lxml.html
 from lxml import etree
@@ -44,6 +45,7 @@ NOISE_TAGS = (
     "button",
     "select",
 )
+FORM_TEXT_LIMIT = 500  # a search or login form holds less text than this; a page wrapper more
 _SPACE = re.compile(r"[ \t\r\f\v\xa0\u3000\u2002\u2003\u200b]+")
 
 
@@ -61,8 +63,14 @@ def select(root, selector: str) -> list:
     """CSS select; a broken selector raises ValueError naming it."""
     if not selector:
         return []
+    return _compiled(selector)(root)
+
+
+@lru_cache(maxsize=1024)
+def _compiled(selector: str) -> CSSSelector:
+    """Translating CSS to XPath costs more than running it: compile each selector once."""
     try:
-        return CSSSelector(selector)(root)
+        return CSSSelector(selector)
     except SelectorError as exc:
         raise ValueError(f"bad CSS selector {selector!r}: {exc}") from exc
 
@@ -97,6 +105,9 @@ def text_of(node) -> str:
 def strip_noise(node, selectors: tuple[str, ...] = ()) -> None:
     """Remove scripts, styles, comments and the given selectors from ``node`` in place."""
     for el in list(node.iter(etree.Comment, *NOISE_TAGS)):
+        # ASP.NET WebForms wrap the whole page in one <form>: only small forms are noise.
+        if el.tag == "form" and len(el.text_content()) > FORM_TEXT_LIMIT:
+            continue
         _drop(el)
     for selector in selectors:
         for el in select(node, selector):
