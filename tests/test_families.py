@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import zlib
 from pathlib import Path
@@ -55,13 +56,25 @@ def crawl(family: str, db: Path, *extra: str) -> tuple[subprocess.CompletedProce
         return result, list(server.requests)
 
 
-@pytest.fixture(scope="module", params=sorted(FAMILIES))
-def crawled(request, tmp_path_factory):
-    family = request.param
-    db = tmp_path_factory.mktemp(family) / "pingan.db"
-    result, requests = crawl(family, db)
-    assert result.returncode == 0, result.stderr[-3000:] + result.stdout
-    return family, db, requests
+@pytest.fixture(scope="module")
+def first_crawl(tmp_path_factory):
+    """``first_crawl(family)``: that site crawled once into a fresh archive (shared by tests)."""
+    done: dict[str, tuple[Path, list]] = {}
+
+    def get(family: str) -> tuple[Path, list]:
+        if family not in done:
+            db = tmp_path_factory.mktemp(family) / "pingan.db"
+            result, requests = crawl(family, db)
+            assert result.returncode == 0, result.stderr[-3000:] + result.stdout
+            done[family] = db, requests
+        return done[family]
+
+    return get
+
+
+@pytest.fixture(params=sorted(FAMILIES))
+def crawled(request, first_crawl):
+    return (request.param, *first_crawl(request.param))
 
 
 def test_every_article_is_stored_with_its_expected_fields(crawled):
@@ -127,19 +140,21 @@ def test_every_snapshot_is_the_served_bytes(crawled):
             assert zlib.decompress(data) == (FIXTURES / family / route["file"]).read_bytes()
 
 
-def test_trs_pages_stop_at_the_count_the_pager_script_gives(tmp_path):
-    result, requests = crawl("trs", tmp_path / "t.db")
-    assert result.returncode == 0, result.stderr[-2000:]
+def test_trs_pages_stop_at_the_count_the_pager_script_gives(first_crawl):
+    _, requests = first_crawl("trs")
     stubs = load_manifest(FIXTURES / "trs")["traps"]["stub_list_pages"].split()
     fetched = {path for _, path in requests}
     assert not fetched & set(stubs)  # createPageHTML(3, …) says index_2 is the last page
     assert {"/padt/index_1.shtml", "/padt/index_2.shtml"} <= fetched
 
 
-def test_hanweb_later_records_come_from_dataproxy_posts_and_a_second_run_stops_early(tmp_path):
+def test_hanweb_later_records_come_from_dataproxy_posts_and_a_second_run_stops_early(
+    first_crawl, tmp_path
+):
+    first_db, requests = first_crawl("hanweb")
     db = tmp_path / "h.db"
-    result, requests = crawl("hanweb", db)
-    assert result.returncode == 0, result.stderr[-2000:]
+    with sqlite3.connect(first_db) as src, sqlite3.connect(db) as dst:
+        src.backup(dst)
     posts = [path for method, path in requests if method == "POST"]
     assert posts and all("dataproxy.jsp?startrecord=" in p for p in posts)
     listed = query(db, "SELECT count(DISTINCT article_url) FROM listings")[0][0]
@@ -175,3 +190,44 @@ def test_counters_are_not_fetched_unless_the_profile_opts_in(tmp_path):
     assert query(
         db, "SELECT count(*) FROM articles WHERE counter_url LIKE '%api.php?op=count%'"
     ) == [(24,)]
+
+
+def test_refresh_views_reads_the_counter_again_and_says_so(first_crawl, tmp_path):
+    first_db, _ = first_crawl("dedecms")
+    db = tmp_path / "r.db"
+    with sqlite3.connect(first_db) as src, sqlite3.connect(db) as dst:
+        src.backup(dst)
+    with FixtureServer(FIXTURES / "dedecms") as server:
+        result = subprocess.run(
+            [
+                *PINGAN,
+                "refresh-views",
+                "pananhu",
+                "--days",
+                "100000",
+                "--base-url",
+                server.base_url,
+                "--db",
+                str(db),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env={**os.environ, "PINGAN_SITES_PATH": str(PROFILES)},
+        )
+        requests = [path for _, path in server.requests]
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sum("/plus/count.php" in path for path in requests) == 24
+    readings = query(
+        db,
+        "SELECT a.url, count(*), min(v.count), max(v.method), max(v.counter_url) "
+        "FROM view_counts v JOIN articles a ON a.id = v.article_id GROUP BY a.id",
+    )
+    site = load_manifest(FIXTURES / "dedecms")["base_url"]
+    expected = {e["url"]: e for e in expected_articles(FIXTURES / "dedecms")}
+    assert len(readings) == 24
+    for url, n, count, method, counter in readings:
+        assert n == 2  # the crawl's reading and this one
+        assert count == expected[url]["view_count"]  # the sample counter does not move
+        assert method == "js_docwrite"
+        assert counter == site + expected[url]["counter_path"]
