@@ -19,6 +19,8 @@ MAX_PAGES = 200
 _SUFFIX = re.compile(r"^(?P<base>.*?)_(?P<page>\d{1,3})(?P<ext>\.[a-z]{3,5})$", re.IGNORECASE)
 _SHOW = re.compile(r"^(?P<base>.*/show-\d+-\d+)-(?P<page>\d{1,3})(?P<ext>\.html?)$")
 _QUERY = re.compile(r"(?P<sep>[?&])page=(?P<page>\d{1,3})(?=&|$)", re.IGNORECASE)
+# A cheap first look at an href: could it carry a page number at all? (Most links cannot.)
+_MAYBE_PAGE = re.compile(r"[_-]\d{1,3}\.[a-z]{3,5}(?:$|[?#])|[?&]page=\d", re.IGNORECASE)
 
 
 def page_key(url: str) -> tuple[str, int | None]:
@@ -46,6 +48,8 @@ def later_pages(hrefs: list[str], article_url: str) -> tuple[str, ...]:
     """The later pages among a page's links, absolute, by page number, no repeats."""
     found: dict[str, int] = {}
     for href in hrefs:
+        if not _MAYBE_PAGE.search(href):
+            continue
         absolute = canonical_url(urljoin(article_url, href))
         if absolute != article_url and is_later_page(absolute, article_url):
             found[absolute] = page_key(absolute)[1] or 0

@@ -16,6 +16,7 @@ import re
 import string
 import tomllib
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -398,12 +399,13 @@ def load_profile(name: str) -> SiteProfile:
     path = profile_path(name)
     if path is None:
         raise ProfileError(f"no site profile {name!r}; known sites: {', '.join(profile_names())}")
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"{path}: not valid TOML: {exc}") from exc
-    return parse_profile(data, str(path))
+    return _load_file(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _load_file(path: str, mtime_ns: int) -> SiteProfile:
+    """Parsed once per file version: matching a URL to a profile reads every profile."""
+    return load_profile_file(path)
 
 
 def profile_names() -> list[str]:
