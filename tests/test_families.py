@@ -231,3 +231,11 @@ def test_refresh_views_reads_the_counter_again_and_says_so(first_crawl, tmp_path
         assert count == expected[url]["view_count"]  # the sample counter does not move
         assert method == "js_docwrite"
         assert counter == site + expected[url]["counter_path"]
+
+
+def test_max_pages_bounds_hanweb_posts_too(tmp_path):
+    result, requests = crawl("hanweb", tmp_path / "m.db", "--max-pages", "2")
+    assert result.returncode == 0, result.stderr[-2000:]
+    posts = sorted(path for method, path in requests if method == "POST")
+    assert posts == ["/module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=6&perpage=3"] * 3
+    assert query(tmp_path / "m.db", "SELECT count(*) FROM articles") == [(18,)]

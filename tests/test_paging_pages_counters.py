@@ -155,3 +155,24 @@ def test_a_counter_url_template_uses_the_article_id():
         "<p>no script</p>", "http://d.cn/a/1.html", "", "/plus/count.php?aid={id}", "9"
     )
     assert url == "http://d.cn/plus/count.php?aid=9"
+
+
+def test_a_trs_second_page_numbered_1_is_a_later_page():
+    article = "http://t.cn/padt/202205/t20220517_24057210.shtml"
+    assert is_later_page("http://t.cn/padt/202205/t20220517_24057210_1.shtml", article)
+
+
+def test_hanweb_total_comes_from_the_jpage_call_when_all_records_are_embedded():
+    profile = load_profile("qzpeace")
+    body, content_type = served("hanweb", "/col/col60096/index.html")
+    text = body.decode("utf-8").replace("totalRecord:8", "totalRecord:3")
+    read = read_list_page(
+        text.encode("utf-8"),
+        profile.base_url + "/col/col60096/index.html",
+        profile,
+        profile.sections[0],
+        1,
+        content_type,
+    )
+    assert read.total == 3
+    assert read.next is None  # no POST for records the page already holds

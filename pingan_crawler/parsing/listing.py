@@ -64,6 +64,7 @@ def next_page_url(links: list[Link], expected_next: str | None) -> str | None:
 _TRS_PAGER = re.compile(r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,")
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL)
 _TOTAL_RECORD = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>")
+_JPAGE_TOTAL = re.compile(r"totalRecord\s*:\s*['\"]?(\d+)")  # the list page's jpage({…}) call
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,8 @@ def read_list_page(
 def _read_hanweb(body, url, profile, section, content_type, offset) -> ListRead:
     text = decode_html(body, content_type, override=profile.charset).text
     records, total = datastore_records(text, url)
+    if total is None and (declared := _JPAGE_TOTAL.search(text)):
+        total = int(declared.group(1))
     articles = [link for link in records if profile.is_article_url(link.url)]
     if not articles:
         return ListRead(records, articles, None, total, stub=True)

@@ -38,10 +38,15 @@ def page_key(url: str) -> tuple[str, int | None]:
 
 
 def is_later_page(link: str, article_url: str) -> bool:
+    """``<id>_2.html`` of ``<id>.html``; ``show-c-id-3.html`` of ``show-c-id-1.html``. TRS is
+    said to number an article's second page ``t…_1.shtml`` (0-based, like its lists), so a
+    ``_1`` right after the article's own URL counts too."""
     base, page = page_key(link)
-    if page is None or not 2 <= page <= MAX_PAGES:
+    if page is None or page > MAX_PAGES:
         return False
-    return base in (article_url, page_key(article_url)[0])
+    if base == article_url:
+        return page >= 1
+    return page >= 2 and base == page_key(article_url)[0]
 
 
 def later_pages(hrefs: list[str], article_url: str) -> tuple[str, ...]:
