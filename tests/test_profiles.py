@@ -12,6 +12,7 @@ from conftest import PINGAN
 from pingan_crawler.sites import (
     ProfileError,
     check_profile,
+    family_names,
     load_profile,
     load_profile_file,
     parse_profile,
@@ -151,3 +152,21 @@ def test_pingan_sites_check_prints_the_list_urls_it_will_fetch():
     assert result.stdout.startswith("qzpeace: ok (hanweb, 3 sections)")
     assert "/col/col60096/index.html" in result.stdout
     assert "POST http://www.qzpeace.example.gov.cn/module/web/jpage/dataproxy.jsp" in result.stdout
+
+
+@pytest.mark.parametrize("family", family_names())
+def test_every_family_base_makes_a_working_profile_in_a_few_lines(family):
+    section = {"id": "news", "name": "要闻", "tid": "3", "unitid": "1"}
+    profile = parse_profile(
+        {
+            "name": "x",
+            "title": "示例",
+            "extends": family,
+            "base_url": "http://x.example.cn",
+            "article_url": "/a/",
+            "sections": [section],
+        },
+        f"a site extending {family}",
+    )
+    assert profile.family == family
+    assert check_profile(profile)

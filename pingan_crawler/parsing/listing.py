@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from pingan_crawler.parsing.dates import find_date_text
 from pingan_crawler.parsing.decode import decode_html
@@ -45,6 +45,12 @@ def _date_beside(anchor) -> str | None:
         return None
     text = row.text_content()
     return find_date_text(text) if len(text) < 300 else None
+
+
+def is_homepage(url: str) -> bool:
+    """``http://host/`` or ``http://host/index.html``: a site's front page, not a section list."""
+    path = urlsplit(url).path
+    return path in ("", "/") or bool(re.fullmatch(r"/(index|default|main)\.\w+", path, re.I))
 
 
 def next_page_url(links: list[Link], expected_next: str | None) -> str | None:

@@ -16,10 +16,8 @@ fetched; articles already archived are not; a section stops paging after
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -37,7 +35,7 @@ from pingan_crawler.items import (
 from pingan_crawler.parsing.article import extract_article
 from pingan_crawler.parsing.counters import read_counter
 from pingan_crawler.parsing.dates import SHANGHAI, parse_publish_time
-from pingan_crawler.parsing.listing import read_list_page
+from pingan_crawler.parsing.listing import is_homepage, read_list_page
 from pingan_crawler.parsing.meta import parse_view_count
 from pingan_crawler.parsing.model import Article
 from pingan_crawler.parsing.multipage import join_pages, next_missing_page
@@ -63,12 +61,6 @@ def snapshot_of(response: Response, public_url: str, charset: str | None = None)
 
 def content_type_of(response: Response) -> str:
     return response.headers.get("Content-Type", b"").decode("latin-1")
-
-
-def _is_homepage(url: str) -> bool:
-    """``http://host/`` or ``http://host/index.html``: a site's front page, not a section list."""
-    path = urlsplit(url).path
-    return path in ("", "/") or bool(re.fullmatch(r"/(index|default|main)\.\w+", path, re.I))
 
 
 def _flag(value: str) -> bool:
@@ -124,8 +116,11 @@ class PinganSpider(scrapy.Spider):
         if not self.full:
             # Articles listed by an earlier run but never stored (killed, failed): fetch now.
             for url, section_name in leftovers:
-                section = self.profile.section_named(section_name)
-                if section is not None and self.profile.is_article_url(url):
+                # A section found on the homepage (heuristic sites) is known by its name only.
+                section = self.profile.section_named(section_name) or Section(
+                    section_name, section_name
+                )
+                if self.profile.is_article_url(url):
                     self.known_urls.add(url)  # requested here; the list pages need not again
                     yield self.request(url, self.parse_article, section=section)
         for section in self.profile.sections:
@@ -173,7 +168,7 @@ class PinganSpider(scrapy.Spider):
         from pingan_crawler.parsing.discover import discover_sections
 
         url = self.profile.to_public(response.url)
-        if not _is_homepage(url):
+        if not is_homepage(url):
             yield from self.parse_list(response, section, page, known_pages)
             return
         yield ListPage(self.profile.name, section.name, page, self.snapshot(response), [])
