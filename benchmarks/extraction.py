@@ -153,9 +153,9 @@ def trafilatura_extractor() -> Extractor | None:
     def run(page: Page) -> dict:
         text = decode_html(page.body, page.content_type).text
         doc = trafilatura.bare_extraction(
-            text, url=page.url, with_metadata=True, include_comments=False, as_dict=True
+            text, url=page.url, with_metadata=True, include_comments=False
         )
-        doc = doc or {}
+        doc = (doc.as_dict() if hasattr(doc, "as_dict") else doc) or {}
         return {
             "title": doc.get("title") or None,
             "publish_time": doc.get("date") or None,

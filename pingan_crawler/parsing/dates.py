@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -22,7 +22,8 @@ _DATE_RE = re.compile(
     r"(?<!\d)(?P<year>\d{4}|\d{2})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})(?!\d)"
     r"\s*日?"
     r"(?:[\sT-]*(?P<hour>\d{1,2})\s*[:时点]\s*(?P<minute>\d{1,2})"
-    r"(?:\s*[:分]\s*(?P<second>\d{1,2})(?!\d)\s*秒?)?\s*分?(?:\s*(?P<ampm>[AaPp][Mm])\b)?)?"
+    r"(?:\s*[:分]\s*(?P<second>\d{1,2})(?!\d)(?:\.\d+)?\s*秒?)?\s*分?"
+    r"(?:\s*(?P<ampm>[AaPp][Mm])\b|(?P<tz>Z|[+-]\d{2}:?\d{2})(?!\d))?)?"
 )
 # ASP/IIS and some blog engines print US order: 9/17/2004 5:54:13 AM, 06/02/2022 - 13:48.
 _US_DATE_RE = re.compile(
@@ -49,6 +50,16 @@ class ParsedDate:
 def normalise_text(text: str) -> str:
     """NFKC folds full-width digits and colons (２０２０：) into ASCII."""
     return unicodedata.normalize("NFKC", text)
+
+
+def _in_shanghai(value: datetime, offset: str | None) -> datetime:
+    """Times are Beijing time unless the text states an offset (ISO ``…Z``/``+00:00``)."""
+    if not offset:
+        return value.replace(tzinfo=SHANGHAI)
+    sign = -1 if offset.startswith("-") else 1
+    digits = offset.lstrip("+-").replace(":", "") if offset != "Z" else "0000"
+    delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return value.replace(tzinfo=timezone(sign * delta)).astimezone(SHANGHAI)
 
 
 def _search(text: str) -> re.Match | None:
@@ -95,10 +106,10 @@ def parse_publish_time(raw: str | None, now: datetime | None = None) -> ParsedDa
     try:
         # The parts are already numbers in a known order: build the value directly.
         fields = [int(n) for n in re.findall(r"\d+", text)]
-        value = datetime(*fields)
-    except (ValueError, OverflowError) as exc:
+        value = datetime(*fields[:6])
+    except (ValueError, OverflowError, TypeError) as exc:
         return ParsedDate(None, raw, problem=f"impossible date {match.group(0)!r}: {exc}")
-    value = value.replace(tzinfo=SHANGHAI)
+    value = _in_shanghai(value, parts.get("tz"))
     if value.year < EARLIEST_PLAUSIBLE_YEAR:
         return ParsedDate(None, raw, problem=f"implausible year {value.year}")
     if value > now + timedelta(days=1):

@@ -53,7 +53,7 @@ _ARTICLE_URL = re.compile(
 _TRS_PAGER = re.compile(r"createPageHTML\s*\(([^)]*)\)")
 _JS_INT = re.compile(r"(?:var\s+)?(\w+)\s*=\s*(\d+)\s*;")
 _CDATA_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL)
-_DIGITS = re.compile(r"\d+")
+_PAGE_NUMBER = re.compile(r"[_\-=/](\d{1,4})(?=\.\w+$|/?$|&|/)")
 
 
 @dataclass(frozen=True)
@@ -256,12 +256,16 @@ def _url_next(url: str, anchors) -> str | None:
 
 
 def _shape(url: str) -> tuple[str, int | None]:
-    """The URL with its last number replaced by ``N``, and that number."""
-    numbers = list(_DIGITS.finditer(url))
-    if not numbers:
+    """The URL with its page number replaced by ``N``, and that number.
+
+    The page number is the URL's last number when it stands alone as a page number does
+    (``_3.html``, ``-3.html``, ``page=3``, ``/3/``) and is small; ``col60096`` is an id.
+    """
+    numbers = list(_PAGE_NUMBER.finditer(url))
+    if not numbers or numbers[-1].end() < len(url.rstrip("/")) - 12:
         return url, None
     last = numbers[-1]
-    return url[: last.start()] + "N" + url[last.end() :], int(last.group())
+    return url[: last.start(1)] + "N" + url[last.end(1) :], int(last.group(1))
 
 
 def _is_first_page_of(first: str, other: str) -> bool:

@@ -55,6 +55,7 @@ _NOISE_REGION = re.compile(
     r"friendlink|links|ad|ads|banner|intro|summary|abstract|zhaiyao|digest)([\s_\d-]|$)",
     re.IGNORECASE,
 )
+PARENT_SHARE = 0.75  # a parent scoring this share of the best block's score holds the body
 _PUNCTUATION = re.compile(r"[，。！？；、：“”,.!?;]")
 _NOISE_LINE = re.compile(
     r"^[【\[(（]?\s*(上一篇|下一篇|上一条|下一条|分享到|打印本页|关闭窗口|收藏本页|返回顶部|"
@@ -194,7 +195,7 @@ def guess_meta(root) -> MetaFields:
     )
     published = _best_time(meta.published, tagged.published)
     if published is None:
-        published = _date_after_title(root)
+        published = _date_after_title(root) or _first_timestamp(root)
     return MetaFields(
         published=published,
         source=meta.source if meta.source is not None else tagged.source,
@@ -236,6 +237,27 @@ def _date_after_title(root) -> str | None:
         seen += len(text)
         if seen > 300:
             break
+    return None
+
+
+def _first_timestamp(root) -> str | None:
+    """Last resort: the first date *with a time of day* outside nav/sidebar/footer regions.
+    Sidebar and list dates rarely carry a time; a post's stamp (``2005-06-14 03:25:55``) does."""
+    body = root.find("body")
+    if body is None:
+        return None
+    noise: dict = {}
+    for el in body.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for text, owner in ((el.text, el), (el.tail, el.getparent())):
+            if not text or not re.search(r"\d{1,2}\s*[:时]\s*\d{2}", text):
+                continue
+            if owner not in noise:
+                noise[owner] = _in_noise_region(owner)
+            date = find_date_text(text)
+            if not noise[owner] and date and re.search(r"\d\s*[:时]\s*\d", date):
+                return date
     return None
 
 
@@ -321,6 +343,11 @@ def guess_body_node(root):
     if not scores:
         return None
     best = max(scores, key=lambda n: scores[n])
+    # A body split over a <div> and its sibling <p>s scores highest on the div alone; its
+    # parent, holding both, scores nearly as high: take the parent then.
+    parent = best.getparent()
+    if parent is not None and scores.get(parent, 0) >= PARENT_SHARE * scores[best]:
+        best = parent
     text = clean_line(best.text_content())
     if not text or _link_text_length(best) / len(text) >= 0.5:
         return None  # a body full of links is a nav or a list, not an article

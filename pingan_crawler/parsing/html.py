@@ -106,12 +106,19 @@ def strip_noise(node, selectors: tuple[str, ...] = ()) -> None:
     """Remove scripts, styles, comments and the given selectors from ``node`` in place."""
     for el in list(node.iter(etree.Comment, *NOISE_TAGS)):
         # ASP.NET WebForms wrap the whole page in one <form>: only small forms are noise.
-        if el.tag == "form" and len(el.text_content()) > FORM_TEXT_LIMIT:
+        if el.tag == "form" and _wraps_content(el):
             continue
         _drop(el)
     for selector in selectors:
         for el in select(node, selector):
             _drop(el)
+
+
+def _wraps_content(form) -> bool:
+    """A page-wrapping form holds headings or paragraphs; a search/login form does not."""
+    if len(form.text_content()) > FORM_TEXT_LIMIT:
+        return True
+    return form.find(".//h1") is not None or len(form.findall(".//p")) >= 3
 
 
 def _drop(el) -> None:
