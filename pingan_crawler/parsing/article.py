@@ -136,7 +136,11 @@ def _compiled(selector: str) -> CSSSelector:
 def select(root, selector: str) -> list:
     """CSS select with the profile's selectors compiled once per process (they repeat on
     every page of a crawl)."""
-    return _compiled(selector)(root) if selector else []
+    if not selector:
+        return []
+    if selector.startswith("meta[") and (head := root.find("head")) is not None:
+        root = head  # <meta> lives in <head>: no need to walk the body for it
+    return _compiled(selector)(root)
 
 
 def first(root, selector: str):
