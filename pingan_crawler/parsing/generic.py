@@ -89,8 +89,19 @@ def guess_title(root, site_title: str = "") -> str | None:
     return None
 
 
+_last_title: list = [None, None, None]  # (root, site_title, node): one page is asked thrice
+
+
 def title_node(root, site_title: str = ""):
     """The element printing the headline, found by its agreement with ``<title>``."""
+    if _last_title[0] is root and _last_title[1] == site_title:
+        return _last_title[2]
+    node = _find_title_node(root, site_title)
+    _last_title[:] = [root, site_title, node]
+    return node
+
+
+def _find_title_node(root, site_title: str):
     headline = _title_tag_headline(root, site_title)
     meta = _meta_content(root, _META_TITLE)
     wanted = [_key(t) for t in (headline, meta) if t and len(_key(t)) >= 4]
@@ -99,7 +110,12 @@ def title_node(root, site_title: str = ""):
     best = None
     body = root.find("body")
     for node in (body if body is not None else root).iter(*_TITLE_TAGS):
-        text = _node_title(node)
+        if len(node) > 6:
+            continue  # a layout block, not a heading
+        raw = node.text_content()
+        if not 4 <= len(raw) <= 400:
+            continue
+        text = clean_line(raw.replace("\n", " "))
         if not 4 <= len(text) <= 150:
             continue
         key = _key(text)
@@ -183,10 +199,11 @@ def guess_meta(root) -> MetaFields:
     """
     meta = MetaFields()
     for node in root.iter(*_CONTAINERS, "p", "li", "h2", "h3", "h4", "em", "small", "i", "b"):
-        if _in_noise_region(node):
+        raw = node.text_content()
+        if len(raw) > 400 or not LABEL_RE.search(raw):
             continue
-        text = clean_line(node.text_content().replace("\n", " "))
-        if text and len(text) <= 200 and LABEL_RE.search(text):
+        text = clean_line(raw.replace("\n", " "))
+        if len(text) <= 200 and not _in_noise_region(node):
             meta = meta.merged(parse_meta_line(text))
     tagged = MetaFields(
         published=_meta_content(root, _META_TIME),
