@@ -56,6 +56,10 @@ _NOISE_REGION = re.compile(
     re.IGNORECASE,
 )
 PARENT_SHARE = 0.75  # a parent scoring this share of the best block's score holds the body
+_REPORTER = re.compile(
+    r"[（(]\s*(?:[\u4e00-\u9fff]{1,4}?)?记者\s*([\u4e00-\u9fff]{2,3}(?:[\s、](?!通讯员|报道|摄影)[\u4e00-\u9fff]{2,3})*)"
+    r"(?=\s*(?:通讯员|报道|摄影|[）)]))"
+)
 _PUNCTUATION = re.compile(r"[，。！？；、：“”,.!?;]")
 _NOISE_LINE = re.compile(
     r"^[【\[(（]?\s*(上一篇|下一篇|上一条|下一条|分享到|打印本页|关闭窗口|收藏本页|返回顶部|"
@@ -216,7 +220,7 @@ def guess_meta(root) -> MetaFields:
     return MetaFields(
         published=published,
         source=meta.source if meta.source is not None else tagged.source,
-        author=meta.author if meta.author is not None else _plausible_name(tagged.author),
+        author=meta.author or _plausible_name(tagged.author) or _bracketed_reporter(root),
         editor=meta.editor,
         views=meta.views,
     )
@@ -296,6 +300,13 @@ def _text_after(node):
         current = current.getparent()
         if current is not None and current.tag == "body":
             return
+
+
+def _bracketed_reporter(root) -> str | None:
+    """``（记者 王曦 通讯员 李明）``, ``(信报记者 蔡雪婧)``: the byline that news copy carries."""
+    body = root.find("body")
+    match = _REPORTER.search(body.text_content()) if body is not None else None
+    return match.group(1) if match else None
 
 
 def _plausible_name(value: str | None) -> str | None:

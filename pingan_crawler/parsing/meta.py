@@ -76,6 +76,7 @@ _NOT_A_NAME = re.compile(
 _NAME_TOKEN = re.compile(r"^(?:[\u4e00-\u9fff·]{2,4}|[A-Za-z][\w.&-]{0,30})$")
 _OPEN_TO_CLOSE = {"（": "）", "(": ")", "【": "】", "[": "]", "《": "》", "“": "”"}
 MAX_VALUE_LENGTH = {"source": 40, "author": 30, "editor": 20}
+_LEADING_COUNT = re.compile(r"^\s*\d[\d,]*\s*次?")
 _COUNT_RE = re.compile(r"^\s*(-?\d[\d,]*)\s*次?\s*$")
 
 
@@ -105,6 +106,8 @@ def _clean_value(value: str, field: str) -> str:
     value = unicodedata.normalize("NFKC", value) if field == "views" else value
     value = _SEPARATORS.split(value.strip(), maxsplit=1)[0] if field != "published" else value
     value = CLUTTER.split(value)[0]
+    if field == "views" and (count := _LEADING_COUNT.match(value)):
+        value = count.group(0)  # "3727;评论:63", "1660) 评论(5)": the count, not what follows
     if field != "published" and (date := find_date_text(value)):
         value = value.split(date[:4])[0]  # "编辑:向宏鑫 2017-09-28": the date is not the name
     value = _drop_unbalanced_close(value.strip(" \t\r\n\u3000\xa0:：|,，;；"))
@@ -128,6 +131,8 @@ def _drop_unbalanced_close(value: str) -> str:
 def _names_only(value: str) -> str:
     """``宋怡 杨志华`` stays; ``安东尼 7 分钟`` and ``赵婕 出自`` keep only the names."""
     tokens = value.split(" ")
+    if re.search(r"[=<>\"']", tokens[0]):
+        return ""  # 'size="20"': markup that followed the label, not a name
     kept = [tokens[0]]
     for token in tokens[1:]:
         if not _NAME_TOKEN.match(token) or _NOT_A_NAME.match(token):
@@ -146,8 +151,11 @@ def parse_meta_line(text: str) -> MetaFields:
         value = _clean_value(text[match.end() : end], field)
         if field == "published":
             value = _SEPARATORS.sub(" ", value).strip()
-            if not find_date_text(value):
+            date = find_date_text(value)
+            if not date:
                 continue  # "时间:" with no date after it: look further
+            if date in value:
+                value = value[value.index(date) :][: len(date)]  # "12:40 - (阅读:…": just the date
         if value or field == "views":
             found.setdefault(field, value)
     if "published" not in found and (date := find_date_text(text)):
