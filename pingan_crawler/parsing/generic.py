@@ -20,10 +20,13 @@ import re
 
 from pingan_crawler.parsing.dates import find_date_text, parse_publish_time
 from pingan_crawler.parsing.html import clean_line
-from pingan_crawler.parsing.meta import LABEL_RE, MetaFields, parse_meta_line
+from pingan_crawler.parsing.meta import LABEL_RE, LABEL_WORD_RE, MetaFields, parse_meta_line
 
 _TITLE_SPLIT = re.compile(r"\s*(?:[-_|｜—–]+|\s{2,}|::|»|<)\s*")
 _CONTAINERS = ("div", "td", "article", "section", "main", "span", "font", "center", "dd")
+_META_BLOCKS = frozenset(
+    (*_CONTAINERS, "p", "li", "h2", "h3", "h4", "em", "small", "i", "b", "strong", "table", "tr")
+)
 _BLOCKS = ("p", "h1", "h2", "h3", "h4", "ul", "ol", "table", "dl")
 _TITLE_TAGS = ("h1", "h2", "h3", "h4", "strong", "b", "div", "td", "p", "span", "font")
 _TITLE_CLASS = re.compile(r"title|tit\b|bt\b|headline|heading|biaoti|hd\b", re.IGNORECASE)
@@ -202,13 +205,8 @@ def guess_meta(root) -> MetaFields:
     of a label wins, so the article's own meta line (near the top) beats a sidebar's dates.
     """
     meta = MetaFields()
-    for node in root.iter(*_CONTAINERS, "p", "li", "h2", "h3", "h4", "em", "small", "i", "b"):
-        raw = node.text_content()
-        if len(raw) > 400 or not LABEL_RE.search(raw):
-            continue
-        text = clean_line(raw.replace("\n", " "))
-        if len(text) <= 200 and not _in_noise_region(node):
-            meta = meta.merged(parse_meta_line(text))
+    for node in _meta_blocks(root):
+        meta = meta.merged(parse_meta_line(clean_line(node.text_content().replace("\n", " "))))
     tagged = MetaFields(
         published=_meta_content(root, _META_TIME),
         source=_meta_content(root, _META_SOURCE),
@@ -224,6 +222,39 @@ def guess_meta(root) -> MetaFields:
         editor=meta.editor,
         views=meta.views,
     )
+
+
+def _meta_blocks(root) -> list:
+    """The outermost short blocks (≤ 200 characters) holding a ``label:``, in page order.
+
+    Found from the text pieces that hold a label word, climbing to their block: one pass
+    over the page instead of the text of every block."""
+    blocks: list = []
+    seen: set = set()
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for piece, owner in ((el.text, el), (el.tail, el.getparent())):
+            if owner is None or not piece or not LABEL_WORD_RE.search(piece) or owner in seen:
+                continue
+            seen.add(owner)
+            block = _outermost_meta_block(owner)
+            if block is not None and block not in blocks and not _in_noise_region(block):
+                blocks.append(block)
+    return blocks
+
+
+def _outermost_meta_block(node):
+    best = None
+    while node is not None and node.tag not in ("body", "html"):
+        if node.tag in _META_BLOCKS:
+            raw = node.text_content()
+            if len(raw) > 400:
+                break
+            if len(clean_line(raw)) <= 200 and LABEL_RE.search(raw):
+                best = node
+        node = node.getparent()
+    return best
 
 
 def _best_time(printed: str | None, tagged: str | None) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from functools import lru_cache
 
@@ -85,17 +84,27 @@ def clean_line(text: str) -> str:
 
 
 def lines_of(node) -> list[str]:
-    """The node's text as non-empty lines, one per block element or ``<br>``."""
-    node = copy.deepcopy(node)
-    for el in node.iter(etree.Element):
-        if not isinstance(el.tag, str):
+    """The node's text as non-empty lines, one per block element or ``<br>``.
+
+    One walk over the tree, no copy (this runs on every body and meta node of every page)."""
+    parts: list[str] = []
+    for event, el in etree.iterwalk(node, events=("start", "end", "comment", "pi")):
+        tag = el.tag if isinstance(el.tag, str) else None
+        if event in ("comment", "pi"):
+            if el is not node and el.tail:
+                parts.append(el.tail)
             continue
-        if el.tag in BLOCK_TAGS:
-            el.tail = "\n" + (el.tail or "")
-            if el.tag != "br":
-                el.text = "\n" + (el.text or "")
-    text = node.text_content()
-    return [line for line in (clean_line(part) for part in text.split("\n")) if line]
+        if event == "start":
+            if tag in BLOCK_TAGS and tag != "br":
+                parts.append("\n")
+            if tag is not None and el.text:
+                parts.append(el.text)
+            continue
+        if tag in BLOCK_TAGS:
+            parts.append("\n")
+        if el is not node and el.tail:
+            parts.append(el.tail)
+    return [line for line in (clean_line(part) for part in "".join(parts).split("\n")) if line]
 
 
 def text_of(node) -> str:

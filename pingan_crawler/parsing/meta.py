@@ -67,6 +67,8 @@ LABEL_RE = re.compile(
     + r")\s*(?:[:：]|(?<=[于期间])\s*(?=(?:\d{4}|\d{2})\s*[-/.年]\s*\d{1,2}\s*[-/.月]))"
     + r"|(?<![\u4e00-\u9fff])(?P<short>文)\s*[:：]"
 )
+# Any label word, colon or not: a cheap test for "this text may hold a meta field".
+LABEL_WORD_RE = re.compile(_alternation(_LABEL_TO_FIELD))
 _SEPARATORS = re.compile(r"\s{2,}|[|｜【】\[\]]|\u3000|\xa0")
 # Words that follow a name on a meta line but are not part of it (分享, 出自, 阅读 …).
 _NOT_A_NAME = re.compile(
