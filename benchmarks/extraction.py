@@ -296,6 +296,12 @@ def print_table(title: str, n: int, results: dict, fields: tuple[str, ...]) -> N
     for result in results.values():
         row += f"{'-':>13}" if result is None else f"{result['pages_per_s']:>13.0f}"
     print(row)
+    baseline = (results.get("gne") or {}).get("pages_per_s")
+    if baseline:
+        row = f"{'speed ÷ gne':<14}"
+        for result in results.values():
+            row += f"{'-':>13}" if result is None else f"{result['pages_per_s'] / baseline:>12.1f}x"
+        print(row)
 
 
 # --- realpages --------------------------------------------------------------------------
@@ -371,6 +377,12 @@ def print_realpages(table: dict, n: int) -> None:
             row += f"{f'{right}/{total}':>15}"
         print(row)
     print(f"{'pages/s':<14}" + "".join(f"{table[n]['pages_per_s']:>15.0f}" for n in names))
+    if "gne" in table and table["gne"]["pages_per_s"]:
+        base = table["gne"]["pages_per_s"]
+        print(
+            f"{'speed ÷ gne':<14}"
+            + "".join(f"{table[n]['pages_per_s'] / base:>14.1f}x" for n in names)
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
