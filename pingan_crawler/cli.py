@@ -10,13 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pingan_crawler.parsing.article import extract_article
 from pingan_crawler.parsing.dates import parse_publish_time
 from pingan_crawler.sites import (
     ProfileError,
+    generic_profile,
     is_profile_path,
     load_profile,
-    profile_for_url,
     profile_names,
 )
 
@@ -128,14 +127,25 @@ def _log_file(db: str, sites: list[str]) -> Path:
 def cmd_crawl(args: argparse.Namespace) -> int:
     from pingan_crawler.lock import LockHeld, crawl_locks
 
+    start_urls = getattr(args, "start_url", None) or []
     sites = profile_names() if args.all else args.sites
-    if not sites:
-        print("pingan crawl: name at least one site, or --all", file=sys.stderr)
+    if start_urls and (sites or args.all):
+        print(
+            "pingan crawl: --start-url crawls a site with no profile; name no site", file=sys.stderr
+        )
+        return EXIT_USAGE
+    if not sites and not start_urls:
+        print("pingan crawl: name at least one site, or --all, or --start-url", file=sys.stderr)
         return EXIT_USAGE
     # A profile given by path (a test or draft profile) is passed on as an absolute path.
     sites = [str(Path(s).resolve()) if is_profile_path(s) else s for s in sites]
     try:
-        profiles = {site: load_profile(site) for site in sites}
+        if start_urls:
+            generic = generic_profile(start_urls)
+            sites, profiles = [generic.name], {generic.name: generic}
+            args.base_url = generic.base_url if is_loopback(generic.base_url) else ""
+        else:
+            profiles = {site: load_profile(site) for site in sites}
         if args.since:
             parse_since(args.since)
         extra_settings = parse_settings(getattr(args, "set", None) or [])
@@ -165,6 +175,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         }
         for site in sites
     ]
+    if start_urls:
+        jobs[0].update(start_url=" ".join(start_urls), base_url="")
     try:
         with crawl_locks(args.db, [profiles[s].name for s in sites]) as stale:
             for site, holder in stale.items():
@@ -232,20 +244,36 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    path = Path(args.file)
+    from pingan_crawler.pages import parse_files
+
+    if len(args.files) > 1 and not args.jsonl:
+        print(
+            "pingan parse: several files need --jsonl (one JSON object per line)", file=sys.stderr
+        )
+        return EXIT_USAGE
+    if len(args.files) > 1 and args.url:
+        print("pingan parse: --url names one page; give one file with it", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.jsonl and not args.url:
+        print("pingan parse: give --url (the URL the page was fetched from)", file=sys.stderr)
+        return EXIT_USAGE
+    code = EXIT_OK
     try:
-        body = path.read_bytes()
-    except OSError as exc:
-        print(f"pingan parse: cannot read {path}: {exc.strerror}", file=sys.stderr)
-        return 2
-    try:
-        profile = load_profile(args.site) if args.site else profile_for_url(args.url)
+        for record in parse_files(args.files, args.url, args.site, args.content_type):
+            if "error" in record:
+                print(f"pingan parse: {record['error']}", file=sys.stderr)
+                code = EXIT_USAGE if not args.jsonl else EXIT_ERRORS
+                if not args.jsonl:
+                    return code
+            if args.jsonl:
+                print(json.dumps(record, ensure_ascii=False))
+            else:
+                record.pop("file")
+                print(json.dumps(record, ensure_ascii=False, indent=2))
     except ProfileError as exc:
         print(f"pingan parse: {exc}", file=sys.stderr)
-        return 2
-    article = extract_article(body, args.url, profile, content_type=args.content_type)
-    print(json.dumps(article.to_json(), ensure_ascii=False, indent=2))
-    return 0
+        return EXIT_USAGE
+    return code
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -500,6 +528,31 @@ def cmd_explore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sites(args: argparse.Namespace) -> int:
+    from pingan_crawler.sites import check_profile, load_profile_file
+
+    if args.check:
+        try:
+            is_file = args.check.endswith(".toml")
+            profile = load_profile_file(args.check) if is_file else load_profile(args.check)
+            lines = check_profile(profile)
+        except ProfileError as exc:
+            print(f"pingan sites: {exc}", file=sys.stderr)
+            return EXIT_ERRORS
+        print(f"{profile.name}: ok ({profile.family or 'no family'}, {len(lines)} sections)")
+        print("\n".join(lines))
+        return EXIT_OK
+    for name in profile_names():
+        try:
+            p = load_profile(name)
+        except ProfileError as exc:
+            print(f"{name}\tINVALID: {exc}")
+            continue
+        checked = "checked" if p.checked else "unchecked"
+        print(f"{p.name}\t{p.title}\t{p.family or '-'}\t{p.base_url}\t{checked}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pingan", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -540,6 +593,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="override a Scrapy setting, e.g. -s DOWNLOAD_TIMEOUT=10 (repeatable)",
     )
+    crawl.add_argument(
+        "--start-url",
+        action="append",
+        metavar="URL",
+        help="crawl a site with no profile from this section list page or homepage (repeatable)",
+    )
     crawl.set_defaults(refresh_views=None)
 
     refresh = command(
@@ -556,9 +615,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("status", cmd_status, "per site: last run, its outcome, archive size, newest article")
 
-    parse = command("parse", cmd_parse, "print the fields extracted from one saved page as JSON")
-    parse.add_argument("file")
-    parse.add_argument("--url", required=True, help="the URL the page was fetched from")
+    parse = command("parse", cmd_parse, "print the fields extracted from saved pages as JSON")
+    parse.add_argument("files", nargs="+", metavar="FILE")
+    parse.add_argument("--url", help="the URL the (one) page was fetched from")
+    parse.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="one JSON object per line, with `file`; a page's URL is the one it names, if any",
+    )
     parse.add_argument("--site", help="profile to use (default: the one matching --url)")
     parse.add_argument("--content-type", help="the Content-Type header it was served with")
 
@@ -623,6 +687,8 @@ def build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--host", default="127.0.0.1")
     explore.add_argument("--port", type=int, default=8001)
     explore.add_argument("--metadata-out", help="also save the Datasette metadata here")
+    sites = command("sites", cmd_sites, "list the site profiles, or check one")
+    sites.add_argument("--check", metavar="NAME", help="validate one profile (a name or a .toml)")
     return parser
 
 

@@ -9,6 +9,11 @@ after s seconds, ``"fail_first": {"count": n, "status": 500, "headers": {...}}``
 n requests with that status (then the page), ``"truncate_to": n`` promises the whole body in
 Content-Length but sends only n bytes and hangs up. A route without ``"file"`` has an empty body
 (a redirect).
+
+POST routes (Hanweb's ``dataproxy.jsp`` pages its lists by POST) are keyed ``"POST <path?query>"``
+and hold ``{"forms": {<form key>: route}}``: the form key is the request body's fields sorted by
+name and re-encoded (see :func:`form_key`), so a crawler may send the fields in any order. A POST
+whose path or form is not listed gets the same 404.
 """
 
 from __future__ import annotations
@@ -18,8 +23,17 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 NOT_FOUND = b"<html><head><title>404</title></head><body><h1>HTTP 404</h1></body></html>"
+
+
+def form_key(body: str) -> str:
+    """The canonical form of a urlencoded POST body: fields sorted by name, then re-encoded.
+
+    Routes are looked up by this key so that field order and percent-encoding style do not matter.
+    """
+    return urlencode(sorted(parse_qsl(body, keep_blank_values=True)))
 
 
 class FixtureServer:
@@ -85,6 +99,20 @@ class FixtureServer:
                     agent = self.headers.get("User-Agent", "")
                     server.request_log.append((time.monotonic(), self.path, agent))
                     served = server._served[self.path] = server._served.get(self.path, 0) + 1
+                self._answer(route, served)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode("latin-1") if length else ""
+                with server._lock:
+                    server.requests.append(("POST", self.path))
+                    forms = server.routes.get(f"POST {self.path}", {}).get("forms", {})
+                    route = forms.get(form_key(body))
+                    key = f"POST {self.path} {form_key(body)}"
+                    served = server._served[key] = server._served.get(key, 0) + 1
+                self._answer(route, served)
+
+            def _answer(self, route: dict | None, served: int) -> None:
                 if server.delay:
                     time.sleep(server.delay)
                 if route is None:

@@ -51,6 +51,8 @@ class ArticlePage:
     article: Article
     canonical_url: str = ""
     content_hash: str = ""
+    # Later pages of a multi-page article and the view counter's reply, each stored too.
+    extra_snapshots: list[Snapshot] = field(default_factory=list)
 
 
 @dataclass
@@ -72,6 +74,7 @@ class ViewReading:
     raw: str | None
     method: str
     observed_at: datetime
+    counter_url: str | None = None  # the counter script the count came from, if not the page
 
 
 @dataclass

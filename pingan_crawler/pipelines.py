@@ -80,6 +80,7 @@ class StorePipeline(_CrawlerPipeline):
                 body_hash=item.content_hash,
                 section=item.listed_section,
                 crawl_id=crawl_id,
+                extra_snapshots=item.extra_snapshots,
             )
             self.stats.inc_value(f"archive/{outcome}")
             if item.article.warnings:
@@ -88,7 +89,13 @@ class StorePipeline(_CrawlerPipeline):
             archive.mark_section_walked(item.site, item.section, item.reason, crawl_id)
         elif isinstance(item, ViewReading):
             stored = archive.store_view_reading(
-                item.url, item.count, item.raw, item.method, item.observed_at, crawl_id
+                item.url,
+                item.count,
+                item.raw,
+                item.method,
+                item.observed_at,
+                crawl_id,
+                item.counter_url,
             )
             self.stats.inc_value("archive/view_readings" if stored else "archive/view_unknown")
         elif isinstance(item, PageError):

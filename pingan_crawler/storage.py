@@ -244,6 +244,15 @@ def m005_hostile(db: Database) -> None:
 
 
 @migrations()
+def m007_view_sources(db: Database) -> None:
+    # Where each view count came from: the page itself, or a counter script (its URL). Articles
+    # keep their counter URL (for later readings) and how many pages were joined into them.
+    db["view_counts"].add_column("counter_url", str)
+    db["articles"].add_column("counter_url", str)
+    db["articles"].add_column("pages", int)
+
+
+@migrations()
 def m009_snapshot_dictionaries(db: Database) -> None:
     # zstd dictionaries trained on a site's own pages (pingan_crawler/compression.py); a body
     # packed with one says so in snapshot_bodies.compression as "zstd:<id>". Never updated.
@@ -385,8 +394,11 @@ class Archive:
         body_hash: str,
         section: str | None,
         crawl_id: int | None,
+        extra_snapshots: list[Snapshot] = (),
     ) -> str:
-        """Store one article page; returns ``new``, ``updated``, ``unchanged`` or ``duplicate``.
+        """Store one article (with the snapshots of its later pages and counter reply).
+
+        Returns ``new``, ``updated``, ``unchanged`` or ``duplicate``.
 
         A URL already archived updates that article; a new URL whose body is already archived
         (a repost in another section) becomes another URL of the same article.
@@ -394,6 +406,8 @@ class Archive:
         seen = now_iso()
         with self.db.atomic():
             snapshot_id = self._store_snapshot(snap, article.site or "", "article", crawl_id)
+            for extra in extra_snapshots:
+                self._store_snapshot(extra, article.site or "", "article", crawl_id)
             known = self.db.execute(
                 "SELECT a.id, a.content_hash FROM article_urls u "
                 "JOIN articles a ON a.id = u.article_id "
@@ -444,7 +458,10 @@ class Archive:
                         "observed_at": snap.fetched_at.isoformat(timespec="seconds"),
                         "count": article.view_count,
                         "raw": article.view_count_raw,
-                        "method": "page",
+                        "method": article.view_method,
+                        "counter_url": None
+                        if article.view_method == "page"
+                        else article.counter_url,
                         "crawl_id": crawl_id,
                     }
                 )
@@ -468,6 +485,8 @@ class Archive:
             "author": article.author,
             "images": json.dumps(list(article.images), ensure_ascii=False),
             "charset": article.charset,
+            "counter_url": article.counter_url,
+            "pages": article.pages,
             "warnings": json.dumps(list(article.warnings), ensure_ascii=False),
             "content_hash": body_hash,
             "snapshot_id": snapshot_id,
@@ -510,6 +529,7 @@ class Archive:
         method: str,
         observed_at: datetime,
         crawl_id: int | None,
+        counter_url: str | None = None,
     ) -> bool:
         """One more reading of an archived article's view count; False if the URL is unknown."""
         with self.db.atomic():
@@ -525,6 +545,7 @@ class Archive:
                     "count": count,
                     "raw": raw,
                     "method": method,
+                    "counter_url": counter_url,
                     "crawl_id": crawl_id,
                 }
             )

@@ -60,3 +60,25 @@ def test_bad_dates_are_rejected_never_invented(raw, problem):
 def test_year_is_never_taken_from_the_clock():
     # dateutil's fuzzy mode would turn "3月5日" into this year's March 5th.
     assert parse_publish_time("3月5日 10:30", now=NOW).value is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso", "precision"),
+    [
+        # ASP/IIS US order and 12-hour clocks (old portals, blog engines)
+        ("9/17/2004 5:54:13 AM", "2004-09-17T05:54:13+08:00", "second"),
+        ("发表于2005年09月07日 11:57 PM", "2005-09-07T23:57:00+08:00", "minute"),
+        ("12/1/2019 12:05 AM", "2019-12-01T00:05:00+08:00", "minute"),
+        # ISO timestamps with an offset (article:published_time) are converted to Beijing time
+        ("2024-05-10T02:39:27Z", "2024-05-10T10:39:27+08:00", "second"),
+        ("2022-02-06T12:48:06+00:00", "2022-02-06T20:48:06+08:00", "second"),
+        ("2022-02-06T12:48:06.250+08:00", "2022-02-06T12:48:06+08:00", "second"),
+    ],
+)
+def test_us_order_twelve_hour_and_offset_times(raw, iso, precision):
+    parsed = parse_publish_time(raw, now=NOW)
+    assert (parsed.iso, parsed.precision) == (iso, precision)
+
+
+def test_ambiguous_slashes_are_not_a_date_when_they_run_on():
+    assert parse_publish_time("1/2/3/2004", now=NOW).value is None

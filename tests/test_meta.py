@@ -76,3 +76,36 @@ def test_meta_lines(line, expected):
 )
 def test_view_counts(raw, count):
     assert parse_view_count(raw) == count
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # DedeCMS puts the editor in brackets at the end of the body
+        ("（责任编辑：褚晓）", {"editor": "褚晓"}),
+        # blog footers: the date label with no colon, counts in brackets
+        (
+            "发表于 2004年12月27日 12:40 - (阅读:3727;评论:63)",
+            {"published": "2004年12月27日 12:40", "views": "3727"},
+        ),
+        ("ggjjzhzz 发表于 2005-9-15 11:46:00", {"published": "2005-9-15 11:46:00"}),
+        # names end where the words that are not names begin; two names stay two names
+        ("作者：宋怡 杨志华  来源：千龙网", {"author": "宋怡 杨志华", "source": "千龙网"}),
+        ("作者:安东尼 7 分钟阅读", {"author": "安东尼"}),
+        ("作者：赵婕 出自：《新京报》", {"author": "赵婕"}),
+        # a label inside a sentence is not a field: too long to be a name
+        (
+            "作者：被称之为最缺乏手术根治信心的肺癌，“我的手术病人很大一部分术后可以不做放、化疗了。”",
+            {},
+        ),
+        # a date label with no date after it leaves the date to a later label
+        (
+            "时间： 来源：平安南湖网 发布日期：2021-02-24",
+            {"source": "平安南湖网", "published": "2021-02-24"},
+        ),
+    ],
+)
+def test_harder_meta_lines(line, expected):
+    fields = parse_meta_line(line)
+    got = {k: v for k, v in vars(fields).items() if v}
+    assert got == expected

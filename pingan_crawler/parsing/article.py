@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urljoin
 
+from lxml.cssselect import CSSSelector, SelectorError
+
+from pingan_crawler.parsing.counters import find_counter_url
 from pingan_crawler.parsing.dates import parse_publish_time
 from pingan_crawler.parsing.decode import decode_html
 from pingan_crawler.parsing.generic import guess_body_node, guess_meta, guess_title
 from pingan_crawler.parsing.html import (
     clean_line,
-    first,
     inner_html,
     lines_of,
     parse_html,
-    select,
     strip_noise,
     text_of,
 )
@@ -26,13 +28,19 @@ from pingan_crawler.parsing.meta import (
     parse_view_count,
 )
 from pingan_crawler.parsing.model import Article
-from pingan_crawler.sites import Selectors, SiteProfile
+from pingan_crawler.parsing.multipage import later_pages
+from pingan_crawler.sites import FIELD_SELECTORS, Selectors, SiteProfile
 
 # Lines that end a body in most templates: meta labels, prev/next links, print/close buttons.
 _TAIL_LINE = re.compile(
     r"^[【\[(（]?\s*(来源|文章来源|信息来源|稿源|责任编辑|责编|编辑|作者|审核|上一篇|下一篇|"
     r"上一条|下一条|打印本页|关闭窗口|【打印】|【关闭】|分享到)\s*[:：】\])）]?"
 )
+# A pager left at the end of a body: "上一页 1 2 3 下一页", "共3页", "[1] [2] [3]".
+_PAGER_LINE = re.compile(
+    r"^(?:(?:上一页|下一页|首页|尾页|末页|共\s*\d+\s*页|第\s*\d+\s*页|[\[【]?\d{1,3}[\]】]?)\s*)+$"
+)
+_NOT_SECTIONS = ("首页", "网站首页", "主页", "正文", "内容", "详情", "正文内容")
 _BREADCRUMB_SPLIT = re.compile(r"\s*(?:>|＞|»|›|/|→)\s*")
 
 
@@ -53,18 +61,20 @@ def extract_article(
 
     meta_text = " ".join(text_of(n) for sel in selectors.meta for n in select(root, sel))
     title_node = first(root, selectors.title)
-    title = text_of(title_node) if title_node is not None else None
+    title = _value_of(title_node) if title_node is not None else None
     title = title or guess_title(root, profile.title if profile else "")
     breadcrumb = first(root, selectors.breadcrumb)
 
-    body_node = first(root, selectors.body) if selectors.body else None
-    if body_node is None:
+    body_node = _between(decoded.text, selectors.body_between)
+    if body_node is None and selectors.body:
+        body_node = first(root, selectors.body)
+    if body_node is not None:
+        strip_noise(body_node, selectors.remove)
+    else:
         if selectors.body:
             warnings.append(f"body selector {selectors.body!r} matched nothing; body guessed")
         strip_noise(root, selectors.remove)
         body_node = guess_body_node(root)
-    else:
-        strip_noise(body_node, selectors.remove)
 
     lines: list[str] = []
     body_html = ""
@@ -72,13 +82,14 @@ def extract_article(
     if body_node is not None:
         lines = lines_of(body_node)
         # Meta lines at the end of the body (来源:/责任编辑:) are fields, not text.
-        while lines and _TAIL_LINE.match(lines[-1]):
+        while lines and (_TAIL_LINE.match(lines[-1]) or _PAGER_LINE.match(lines[-1])):
             tail_meta = tail_meta.merged(parse_meta_line(lines.pop()))
         if title and lines and lines[0] == title:
             lines.pop(0)
         body_html = inner_html(body_node)
 
-    meta = parse_meta_line(meta_text) if meta_text else MetaFields()
+    meta = _field_nodes(root, selectors)
+    meta = meta.merged(parse_meta_line(meta_text) if meta_text else MetaFields())
     meta = meta.merged(tail_meta)
     if meta == MetaFields() or not selectors.meta:
         meta = meta.merged(guess_meta(root))
@@ -86,10 +97,9 @@ def extract_article(
     published = parse_publish_time(meta.published, now=now)
     if published.problem:
         warnings.append(f"publish time: {published.problem}")
-    view_count = (
-        parse_view_count(meta.views) if profile is None or profile.view_mode == "static" else None
-    )
-    if not is_blank_count(meta.views) and view_count is None:
+    static = profile is None or profile.view_mode == "static"
+    view_count = parse_view_count(meta.views) if static else None
+    if static and not is_blank_count(meta.views) and view_count is None:
         warnings.append(f"view count {meta.views!r} is not a non-negative integer")
 
     return Article(
@@ -100,7 +110,7 @@ def extract_article(
         published_raw=meta.published,
         published_precision=published.precision,
         view_count=view_count,
-        view_count_raw=meta.views,
+        view_count_raw=meta.views if static else None,  # a counter's count is not in the page
         body="\n".join(lines),
         body_html=body_html,
         source=meta.source or None,
@@ -110,14 +120,75 @@ def extract_article(
         images=_images(body_node, url),
         charset=decoded.charset,
         warnings=tuple(warnings),
+        continuations=later_pages([a.get("href", "") for a in root.iter("a")], url),
+        counter_url=_counter_url(decoded.text, url, profile),
     )
+
+
+@lru_cache(maxsize=512)
+def _compiled(selector: str) -> CSSSelector:
+    try:
+        return CSSSelector(selector)
+    except SelectorError as exc:
+        raise ValueError(f"bad CSS selector {selector!r}: {exc}") from exc
+
+
+def select(root, selector: str) -> list:
+    """CSS select with the profile's selectors compiled once per process (they repeat on
+    every page of a crawl)."""
+    if not selector:
+        return []
+    if selector.startswith("meta[") and (head := root.find("head")) is not None:
+        root = head  # <meta> lives in <head>: no need to walk the body for it
+    return _compiled(selector)(root)
+
+
+def first(root, selector: str):
+    found = select(root, selector)
+    return found[0] if found else None
+
+
+def _between(text: str, markers: tuple[str, ...]):
+    """The HTML between a profile's two body markers, as one node (None if a marker is absent)."""
+    if not markers:
+        return None
+    begin, end = text.find(markers[0]), text.find(markers[1])
+    if begin < 0 or end < begin:
+        return None
+    fragment = text[begin + len(markers[0]) : end]
+    root = parse_html(f"<html><body><div>{fragment}</div></body></html>")
+    return first(root, "body > div") if root is not None else None
+
+
+def _field_nodes(root, selectors: Selectors) -> MetaFields:
+    """Fields a profile points at one by one: a node's text or a <meta>'s content."""
+    values = {}
+    for name in FIELD_SELECTORS:
+        node = first(root, selectors.field(name)) if selectors.field(name) else None
+        if node is None:
+            continue
+        value = _value_of(node)
+        if value:
+            values[name] = value
+    return MetaFields(**values)
+
+
+def _value_of(node) -> str:
+    return clean_line(node.get("content") or "") if node.tag == "meta" else text_of(node)
+
+
+def _counter_url(text: str, url: str, profile: SiteProfile | None) -> str | None:
+    if profile is None or profile.view_mode in ("static", "none"):
+        return None
+    views = profile.views
+    return find_counter_url(text, url, views.counter, views.counter_url, profile.article_id(url))
 
 
 def _section_from_breadcrumb(node) -> str | None:
     if node is None:
         return None
-    text = re.sub(r"^.*?(当前位置|您的位置|所在位置)\s*[:：]?", "", clean_line(node.text_content()))
-    parts = [p for p in _BREADCRUMB_SPLIT.split(text) if p and p not in ("首页", "网站首页")]
+    text = re.sub(r"^.*?(当前位置|您的位置|所在位置)\s*[:：]?", "", _value_of(node))
+    parts = [p for p in _BREADCRUMB_SPLIT.split(text) if p and p not in _NOT_SECTIONS]
     return parts[-1] if parts else None
 
 

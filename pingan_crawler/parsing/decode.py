@@ -42,7 +42,7 @@ def _strict(body: bytes, codec: str) -> str | None:
 
 
 def _has_multibyte(body: bytes) -> bool:
-    return any(b >= 0x80 for b in body)
+    return not body.isascii()
 
 
 def decode_html(

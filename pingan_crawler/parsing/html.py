@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import copy
-import functools
 import re
+from functools import lru_cache
 
 import lxml.html
 from lxml import etree
@@ -45,6 +44,7 @@ NOISE_TAGS = (
     "button",
     "select",
 )
+FORM_TEXT_LIMIT = 500  # a search or login form holds less text than this; a page wrapper more
 _SPACE = re.compile(r"[ \t\r\f\v\xa0\u3000\u2002\u2003\u200b]+")
 
 
@@ -62,16 +62,16 @@ def select(root, selector: str) -> list:
     """CSS select; a broken selector raises ValueError naming it."""
     if not selector:
         return []
+    return _compiled(selector)(root)
+
+
+@lru_cache(maxsize=1024)
+def _compiled(selector: str) -> CSSSelector:
+    """Translating CSS to XPath costs more than running it: compile each selector once."""
     try:
-        return _compiled(selector)(root)
+        return CSSSelector(selector)
     except SelectorError as exc:
         raise ValueError(f"bad CSS selector {selector!r}: {exc}") from exc
-
-
-@functools.lru_cache(maxsize=256)
-def _compiled(selector: str) -> CSSSelector:
-    # Compiling CSS to XPath costs more than running it; profiles reuse a handful of selectors.
-    return CSSSelector(selector)
 
 
 def first(root, selector: str):
@@ -84,17 +84,27 @@ def clean_line(text: str) -> str:
 
 
 def lines_of(node) -> list[str]:
-    """The node's text as non-empty lines, one per block element or ``<br>``."""
-    node = copy.deepcopy(node)
-    for el in node.iter(etree.Element):
-        if not isinstance(el.tag, str):
+    """The node's text as non-empty lines, one per block element or ``<br>``.
+
+    One walk over the tree, no copy (this runs on every body and meta node of every page)."""
+    parts: list[str] = []
+    for event, el in etree.iterwalk(node, events=("start", "end", "comment", "pi")):
+        tag = el.tag if isinstance(el.tag, str) else None
+        if event in ("comment", "pi"):
+            if el is not node and el.tail:
+                parts.append(el.tail)
             continue
-        if el.tag in BLOCK_TAGS:
-            el.tail = "\n" + (el.tail or "")
-            if el.tag != "br":
-                el.text = "\n" + (el.text or "")
-    text = node.text_content()
-    return [line for line in (clean_line(part) for part in text.split("\n")) if line]
+        if event == "start":
+            if tag in BLOCK_TAGS and tag != "br":
+                parts.append("\n")
+            if tag is not None and el.text:
+                parts.append(el.text)
+            continue
+        if tag in BLOCK_TAGS:
+            parts.append("\n")
+        if el is not node and el.tail:
+            parts.append(el.tail)
+    return [line for line in (clean_line(part) for part in "".join(parts).split("\n")) if line]
 
 
 def text_of(node) -> str:
@@ -104,10 +114,20 @@ def text_of(node) -> str:
 def strip_noise(node, selectors: tuple[str, ...] = ()) -> None:
     """Remove scripts, styles, comments and the given selectors from ``node`` in place."""
     for el in list(node.iter(etree.Comment, *NOISE_TAGS)):
+        # ASP.NET WebForms wrap the whole page in one <form>: only small forms are noise.
+        if el.tag == "form" and _wraps_content(el):
+            continue
         _drop(el)
     for selector in selectors:
         for el in select(node, selector):
             _drop(el)
+
+
+def _wraps_content(form) -> bool:
+    """A page-wrapping form holds headings or paragraphs; a search/login form does not."""
+    if len(form.text_content()) > FORM_TEXT_LIMIT:
+        return True
+    return form.find(".//h1") is not None or len(form.findall(".//p")) >= 3
 
 
 def _drop(el) -> None:

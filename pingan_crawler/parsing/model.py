@@ -27,6 +27,14 @@ class Article:
     images: tuple[str, ...]
     charset: str
     warnings: tuple[str, ...] = field(default=())
+    # Later pages of a multi-page article (<id>_2.html, &Page=2, show-c-id-2.html) that this
+    # page links to; the crawler fetches them and joins the bodies into this one article.
+    continuations: tuple[str, ...] = field(default=())
+    # The view counter script/iframe of the page, and how ``view_count`` was read: ``page``
+    # (printed in the page) or the counter mode (``js_docwrite``/``jq_html``) when fetched.
+    counter_url: str | None = None
+    view_method: str = "page"
+    pages: int = 1  # how many pages were joined into this article
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -49,6 +57,8 @@ class Article:
             "author": self.author,
             "images": list(self.images),
             "charset": self.charset,
+            "counter_url": self.counter_url,
+            "continuations": list(self.continuations),
             "body": self.body,
             "warnings": list(self.warnings),
         }

@@ -1,7 +1,13 @@
 """The one spider: walks a profile's section lists page by page and fetches each article.
 
 ``scrapy crawl pingan -a site=pasxw [-a base_url=http://127.0.0.1:PORT] [-a full=1]
-[-a max_pages=N] [-a since=2021-01-01] [-a refresh_views_days=N]``
+[-a max_pages=N] [-a since=2021-01-01] [-a refresh_views_days=N]``, or for a site with no
+profile ``scrapy crawl pingan -a start_url=URL`` (several URLs separated by spaces): each is a
+section list page, or a homepage whose nav leads to them.
+
+How a list goes on (``?page=N`` links, TRS ``createPageHTML``, Hanweb dataproxy POSTs, found by
+heuristics) is read by :func:`read_list_page`; multi-page articles are fetched page by page and
+joined; view counters are fetched only when the profile opts in.
 
 Incremental by default: the archive is the record of what is done. List pages are always
 fetched; articles already archived are not; a section stops paging after
@@ -10,6 +16,7 @@ fetched; articles already archived are not; a section stops paging after
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import scrapy
@@ -26,10 +33,14 @@ from pingan_crawler.items import (
     ViewReading,
 )
 from pingan_crawler.parsing.article import extract_article
+from pingan_crawler.parsing.counters import read_counter
 from pingan_crawler.parsing.dates import SHANGHAI, parse_publish_time
-from pingan_crawler.parsing.listing import next_page_url, page_links
+from pingan_crawler.parsing.listing import is_homepage, read_list_page
+from pingan_crawler.parsing.meta import parse_view_count
+from pingan_crawler.parsing.model import Article
+from pingan_crawler.parsing.multipage import join_pages, next_missing_page
 from pingan_crawler.parsing.sniff import page_refusal
-from pingan_crawler.sites import Section, load_profile
+from pingan_crawler.sites import Section, generic_profile, load_profile
 from pingan_crawler.storage import Archive
 
 
@@ -62,16 +73,20 @@ class PinganSpider(scrapy.Spider):
 
     def __init__(
         self,
-        site: str = "pasxw",
+        site: str = "",
         base_url: str = "",
         full: str = "",
         max_pages: str = "",
         since: str = "",
         refresh_views_days: str = "",
+        start_url: str = "",
         **kwargs,
     ):
         super().__init__(**kwargs)
-        profile = load_profile(site)
+        if start_url:
+            profile = generic_profile(start_url.split(), site)
+        else:
+            profile = load_profile(site or "pasxw")
         self.profile = profile.with_mirror(base_url) if base_url else profile
         self.full = _flag(full)
         self.max_pages = int(max_pages) if max_pages else None
@@ -81,6 +96,7 @@ class PinganSpider(scrapy.Spider):
         self.refresh_views_days = int(refresh_views_days) if refresh_views_days else None
         self.known_urls: set[str] = set()
         self.walked_sections: set[str] = set()
+        self.listed: dict[str, set[str]] = {}  # article URLs listed per section in this run
 
     async def start(self):
         archive = Archive(self.settings.get("PINGAN_DB"))
@@ -101,26 +117,43 @@ class PinganSpider(scrapy.Spider):
         if not self.full:
             # Articles listed by an earlier run but never stored (killed, failed): fetch now.
             for url, section_name in leftovers:
-                section = self.profile.section_named(section_name)
-                if section is not None and self.profile.is_article_url(url):
+                # A section found on the homepage (heuristic sites) is known by its name only.
+                section = self.profile.section_named(section_name) or Section(
+                    section_name, section_name
+                )
+                if self.profile.is_article_url(url):
                     self.known_urls.add(url)  # requested here; the list pages need not again
                     yield self.request(url, self.parse_article, section=section)
         for section in self.profile.sections:
-            page = self.profile.first_page
-            yield self.request(
-                self.profile.list_page_url(section, page),
-                self.parse_list,
-                section=section,
-                page=page,
-                known_pages=0,
-            )
+            yield self.list_request(section, self.profile.first_page, known_pages=0)
 
-    def request(self, public_url: str, callback, **cb_kwargs) -> scrapy.Request:
+    def list_request(self, section: Section, page: int, known_pages: int, next_page=None):
+        url = next_page.url if next_page else self.profile.list_page_url(section, page)
+        if self.profile.pagination.style == "discover" and page == self.profile.first_page:
+            callback = self.parse_start  # a homepage leads to the section lists
+        else:
+            callback = self.parse_list
+        kwargs = {"section": section, "page": page, "known_pages": known_pages}
+        if next_page is not None and next_page.form is not None:
+            kwargs["offset"] = next_page.offset
+            return scrapy.FormRequest(
+                self.profile.to_mirror(url),
+                formdata=next_page.form,
+                callback=callback,
+                errback=self.failed,
+                cb_kwargs=kwargs,
+                dont_filter=True,  # one proxy URL serves every column, told apart by the form
+            )
+        if next_page is not None:
+            kwargs["offset"] = next_page.offset
+        return self.request(url, callback, **kwargs)
+
+    def request(self, public_url: str, callback, errback=None, **cb_kwargs) -> scrapy.Request:
         """Spider logic works on public URLs; only the fetch goes to the mirror, if any."""
         return scrapy.Request(
             self.profile.to_mirror(public_url),
             callback=callback,
-            errback=self.failed,
+            errback=errback or self.failed,
             cb_kwargs=cb_kwargs,
         )
 
@@ -130,30 +163,50 @@ class PinganSpider(scrapy.Spider):
         listed = parse_publish_time(date_text).value
         return listed is not None and listed < self.since
 
-    def parse_list(self, response: Response, section: Section, page: int, known_pages: int):
-        links = page_links(
+    def parse_start(self, response: Response, section: Section, page: int, known_pages: int):
+        """A start URL of a site with no profile: a list page, or a homepage (its nav links
+        become the sections)."""
+        from pingan_crawler.parsing.discover import discover_sections
+
+        url = self.profile.to_public(response.url)
+        if not is_homepage(url):
+            yield from self.parse_list(response, section, page, known_pages)
+            return
+        yield ListPage(self.profile.name, section.name, page, self.snapshot(response), [])
+        for link in discover_sections(response.body, url, content_type_of(response)):
+            found = Section(link.url, link.text or link.url)
+            yield self.request(link.url, self.parse_list, section=found, page=page, known_pages=0)
+
+    def parse_list(
+        self, response: Response, section: Section, page: int, known_pages: int, offset: int = 0
+    ):
+        read = read_list_page(
             response.body,
             self.profile.to_public(response.url),
+            self.profile,
+            section,
+            page,
             content_type_of(response),
-            self.profile.charset,
+            offset,
         )
-        articles = [link for link in links if self.profile.is_article_url(link.url)]
+        articles = read.articles
         yield ListPage(self.profile.name, section.name, page, self.snapshot(response), articles)
-        wanted = [a for a in articles if a.url not in self.known_urls and not self._too_old(a.date)]
+        listed = self.listed.setdefault(section.name, set())
+        new_in_run = [a for a in articles if a.url not in listed]
+        listed.update(a.url for a in articles)
+        wanted = [
+            a for a in new_in_run if a.url not in self.known_urls and not self._too_old(a.date)
+        ]
         for link in wanted:
             yield self.request(link.url, self.parse_article, section=section)
         known_pages = known_pages + 1 if articles and not wanted else 0
-        stop = self._stop_paging(section, articles, page, known_pages)
+        stop = self._stop_paging(section, new_in_run, page, known_pages)
         if stop:
             if stop in ("end of list", "known articles"):
                 yield SectionWalked(self.profile.name, section.name, stop)
             return
-        expected = self.profile.list_page_url(section, page + 1)
-        following = next_page_url(links, expected)
-        if following:
-            yield self.request(
-                following, self.parse_list, section=section, page=page + 1, known_pages=known_pages
-            )
+        if read.next:
+            yield self.list_request(section, page + 1, known_pages, read.next)
         else:
             yield SectionWalked(self.profile.name, section.name, "end of list")
 
@@ -177,7 +230,7 @@ class PinganSpider(scrapy.Spider):
             return "known articles"
         return ""
 
-    def extract(self, response: Response):
+    def extract(self, response: Response) -> Article:
         return extract_article(
             response.body,
             self.profile.to_public(response.url),
@@ -185,9 +238,10 @@ class PinganSpider(scrapy.Spider):
             content_type_of(response),
         )
 
-    def parse_article(self, response: Response, section: Section):
+    def parse_article(self, response: Response, section: Section, done: tuple = ()):
+        """An article page; a multi-page article fetches its later pages one by one first."""
         refusal = self.refusal(response)
-        if refusal:
+        if refusal:  # not an article at all (a soft 404, a PDF, a redirect to the homepage)
             kind, detail = refusal
             yield PageError(
                 self.profile.name,
@@ -197,10 +251,82 @@ class PinganSpider(scrapy.Spider):
                 response.status,
                 self.snapshot(response),
             )
+            if done:  # a later page of a multi-page article: keep what was read
+                yield from self.finish_partial(section, done, self.requested_url(response))
             return
-        article = self.extract(response)
+        page = self.extract(response)
+        done = (*done, (page, self.snapshot(response, page.charset)))
+        following = next_missing_page([page for page, _ in done])
+        if following:
+            yield self.request(
+                following,
+                self.parse_article,
+                errback=self.later_page_failed,
+                section=section,
+                done=done,
+            )
+            return
+        yield from self.finish_article(section, done)
+
+    def later_page_failed(self, failure: Failure):
+        """A later page that cannot be fetched: store what was read, say what is missing."""
+        yield from self.failed(failure)
+        kwargs = failure.request.cb_kwargs
+        url = self.profile.to_public(failure.request.url)
+        yield from self.finish_partial(kwargs["section"], kwargs["done"], url)
+
+    def finish_partial(self, section: Section, done: tuple, missing_url: str):
+        first, snap = done[0]
+        missing = f"later page {missing_url} could not be fetched"
+        first = replace(first, warnings=(*first.warnings, missing), continuations=())
+        yield from self.finish_article(section, ((first, snap), *done[1:]))
+
+    def finish_article(self, section: Section, done: tuple):
+        pages = [page for page, _ in done]
+        snapshots = [snap for _, snap in done]
+        article = join_pages(pages[0], pages[1:])
+        if article.counter_url and self.profile.views.fetch_counter:
+            yield self.request(
+                article.counter_url,
+                self.parse_counter,
+                errback=self.counter_failed,
+                section=section,
+                article=article,
+                snapshots=snapshots,
+            )
+            return
         yield ArticlePage(
-            self.profile.name, section.name, self.snapshot(response, article.charset), article
+            self.profile.name, section.name, snapshots[0], article, extra_snapshots=snapshots[1:]
+        )
+
+    def parse_counter(self, response: Response, section: Section, article: Article, snapshots):
+        """The counter's reply (``document.write('N')`` …) is the article's view count."""
+        raw = read_counter(response.body, self.profile.view_mode, content_type_of(response))
+        counted = replace(
+            article,
+            view_count=parse_view_count(raw),
+            view_count_raw=raw,
+            view_method=self.profile.view_mode,
+        )
+        yield ArticlePage(
+            self.profile.name,
+            section.name,
+            snapshots[0],
+            counted,
+            extra_snapshots=[*snapshots[1:], self.snapshot(response)],
+        )
+
+    def counter_failed(self, failure: Failure):
+        """No count is no reason to lose the article: store it without one."""
+        yield from self.failed(failure)
+        kwargs = failure.request.cb_kwargs
+        snapshots = kwargs["snapshots"]
+        yield ArticlePage(
+            self.profile.name,
+            kwargs["section"].name,
+            snapshots[0],
+            kwargs["article"],
+            extra_snapshots=snapshots[1:],
         )
 
     def requested_url(self, response: Response) -> str:
@@ -219,6 +345,9 @@ class PinganSpider(scrapy.Spider):
 
     def parse_views(self, response: Response):
         article = self.extract(response)
+        if article.counter_url and self.profile.views.fetch_counter:
+            yield self.request(article.counter_url, self.parse_counter_views, url=article.url)
+            return
         yield ViewReading(
             self.profile.name,
             article.url,
@@ -226,6 +355,18 @@ class PinganSpider(scrapy.Spider):
             article.view_count_raw,
             "page",
             datetime.now(SHANGHAI),
+        )
+
+    def parse_counter_views(self, response: Response, url: str):
+        raw = read_counter(response.body, self.profile.view_mode, content_type_of(response))
+        yield ViewReading(
+            self.profile.name,
+            url,
+            parse_view_count(raw),
+            raw,
+            self.profile.view_mode,
+            datetime.now(SHANGHAI),
+            self.profile.to_public(response.url),
         )
 
     def snapshot(self, response: Response, charset: str | None = None) -> Snapshot:

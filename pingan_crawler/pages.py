@@ -1,0 +1,68 @@
+"""Parse saved pages without a crawl: the Python door (:func:`extract`) and ``pingan parse``.
+
+Both pick the profile whose URL pattern matches the page's URL (or the one named), else the
+generic extractor, so a page parses the same way from a script, the command line and a crawl.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from pingan_crawler.parsing.article import extract_article
+from pingan_crawler.parsing.decode import decode_html
+from pingan_crawler.parsing.html import first, parse_html
+from pingan_crawler.parsing.model import Article
+from pingan_crawler.sites import SiteProfile, load_profile, profile_for_url
+
+_URL_HINTS = (
+    'link[rel="canonical"]',
+    'meta[property="og:url"]',
+    'meta[name="Url"]',  # TRS
+    'meta[name="url"]',
+)
+
+
+def profile_for(url: str, site: str | None = None) -> SiteProfile | None:
+    """The named profile, else the one whose article pattern matches ``url``, else None."""
+    return load_profile(site) if site else profile_for_url(url)
+
+
+def extract(
+    html: bytes, url: str, site: str | None = None, content_type: str | None = None
+) -> Article:
+    """Parse one article page: ``pingan_crawler.extract(page_bytes, url)``."""
+    if isinstance(html, str):
+        html = html.encode("utf-8")
+        content_type = content_type or "text/html; charset=utf-8"
+    return extract_article(html, url, profile_for(url, site), content_type)
+
+
+def url_in_page(body: bytes) -> str | None:
+    """The URL a saved page names for itself (canonical link, og:url), if any."""
+    root = parse_html(decode_html(body).text)
+    if root is None:
+        return None
+    for selector in _URL_HINTS:
+        node = first(root, selector)
+        value = node.get("href") or node.get("content") if node is not None else None
+        if value and value.startswith(("http://", "https://")):
+            return value.strip()
+    return None
+
+
+def parse_files(
+    paths: list[str], url: str | None = None, site: str | None = None, content_type=None
+) -> Iterator[dict]:
+    """One JSON-ready dict per file (``file`` first), or ``{"file", "error"}`` for a file that
+    cannot be read. A file's URL is ``url``, else the one the page names, else its file URI."""
+    for name in paths:
+        path = Path(name)
+        try:
+            body = path.read_bytes()
+        except OSError as exc:
+            yield {"file": name, "error": f"cannot read {name}: {exc.strerror}"}
+            continue
+        page_url = url or url_in_page(body) or path.resolve().as_uri()
+        article = extract(body, page_url, site, content_type)
+        yield {"file": name, **article.to_json()}
