@@ -198,6 +198,26 @@ def store(archive: Archive, n: int, body: str, when: datetime) -> None:
     )
 
 
+def planted_scores(archive: Archive, root: list[int]) -> tuple[float, float]:
+    """Pair precision and recall of the clusters against the planted copies (same root)."""
+    cluster = {
+        int(url.rsplit("=", 1)[1]): cid
+        for url, cid in archive.db.execute("SELECT url, cluster_id FROM articles")
+    }
+
+    def pairs(groups: dict) -> set[tuple[int, int]]:
+        members: dict = {}
+        for n, key in groups.items():
+            if key is not None:
+                members.setdefault(key, []).append(n)
+        return {(a, b) for group in members.values() for a in group for b in group if a < b}
+
+    predicted = pairs({n: cluster.get(n) for n in range(len(root))})
+    truth = pairs(dict(enumerate(root)))
+    hits = len(predicted & truth)
+    return hits / len(predicted) if predicted else 1.0, hits / len(truth) if truth else 1.0
+
+
 def ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:.2f}"
 
@@ -206,11 +226,13 @@ def timing_table(count: int, probes: int, brute_probes: int) -> str:
     rng = random.Random(11)
     pool = sentence_pool()
     start = datetime.fromisoformat("2019-01-01T08:00:00+08:00")
-    bodies = []
+    bodies, root = [], list(range(count))
     for n in range(count):
         # one in twenty articles is an edited repost of an earlier one
         if n > 100 and n % 20 == 0:
-            bodies.append(edited_copy(bodies[rng.randrange(n)], rng))
+            source = rng.randrange(n)
+            root[n] = root[source]
+            bodies.append(edited_copy(bodies[source], rng))
         else:
             bodies.append(generated_body(rng, pool, n))
     with tempfile.TemporaryDirectory() as tmp:
@@ -220,6 +242,7 @@ def timing_table(count: int, probes: int, brute_probes: int) -> str:
             store(archive, n, body, start + timedelta(minutes=97 * n))
         fill = time.perf_counter() - began
         summary = archive.repost_summary()
+        precision, recall = planted_scores(archive, root)
         sig_t, lsh_t, store_t, brute_sql_t, brute_mem_t = [], [], [], [], []
         lsh_found = brute_found = 0
         matrix_rows = archive.db.execute(
@@ -269,6 +292,8 @@ def timing_table(count: int, probes: int, brute_probes: int) -> str:
             f"archive: {count} generated articles ({summary['clusters']} clusters, "
             f"{summary['clustered']} clustered) filled in {fill:.1f} s "
             f"({fill / count * 1000:.2f} ms per store_article); rebuild {rebuild:.1f} s",
+            f"planted reposts ({sum(r != n for n, r in enumerate(root))} edited copies): "
+            f"pair precision {precision:.3f}, recall {recall:.3f}",
             f"probes: {probes} new articles, half of them edited reposts; reposts found: "
             f"LSH {lsh_found}, brute force {brute_found}",
             "",

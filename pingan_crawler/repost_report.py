@@ -37,7 +37,7 @@ def with_lags(clusters: list[dict]) -> list[dict]:
 
 
 def human_lag(seconds: int | None) -> str:
-    """'+3 d 4 h', '+25 min', '?' when a publish time is unknown; a copy can precede (−)."""
+    """'+3 d 4 h', '+6 h', '+25 min'; '?' when a publish time is unknown; '−' if a copy is older."""
     if seconds is None:
         return "?"
     sign = "+" if seconds >= 0 else "−"
@@ -47,7 +47,8 @@ def human_lag(seconds: int | None) -> str:
     if days:
         return f"{sign}{days} d {hours} h"
     if hours:
-        return f"{sign}{hours} h {rest // 60} min"
+        minutes = f" {rest // 60} min" if rest >= 60 else ""
+        return f"{sign}{hours} h{minutes}"
     return f"{sign}{rest // 60} min"
 
 
@@ -66,14 +67,14 @@ def format_table(clusters: list[dict]) -> str:
         )
         original = cluster["original"]
         lines.append(
-            f"  original {_when(original)}  {original['site']:<8} {'':>12}  "
+            f"  original {_when(original)}  {original['site']:<10} {'':>12}  "
             f"{original['title']}  {original['url']}"
         )
         for copy in cluster["copies"]:
             score = f"J {copy['match_jaccard']:.2f}" if copy.get("match_jaccard") else ""
             lag = human_lag(copy["lag_seconds"])
             lines.append(
-                f"  copy     {_when(copy)}  {copy['site']:<8} {lag:>12}  "
+                f"  copy     {_when(copy)}  {copy['site']:<10} {lag:>12}  "
                 f"{copy['title']}  {copy['url']}  {score}".rstrip()
             )
     return "\n".join(lines)

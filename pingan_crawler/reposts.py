@@ -41,6 +41,10 @@ BANDS, ROWS = 42, 3
 # thresholds sit in the middle of those gaps.
 JACCARD_MIN = 0.38
 CONTAINMENT_MIN = 0.6
+# Containment is estimated from the Jaccard estimate and the set sizes; between a short text and
+# a very long one a single chance agreement (J = 1/128) already gives a high containment (real
+# pages: 0.65). So containment counts only when the Jaccard estimate is clearly above chance.
+CONTAINMENT_NEEDS_JACCARD = 0.2
 # Stored with each signature; a change of any parameter above means `pingan reposts --rebuild`.
 SIGNATURE_VERSION = f"minhash-affine32-s1-p{NUM_PERM}-n{SHINGLE_CHARS}-b{BANDS}x{ROWS}"
 
@@ -154,7 +158,9 @@ class Similarity:
 
     @property
     def same_article(self) -> bool:
-        return self.jaccard >= JACCARD_MIN or self.containment >= CONTAINMENT_MIN
+        if self.jaccard >= JACCARD_MIN:
+            return True
+        return self.jaccard >= CONTAINMENT_NEEDS_JACCARD and self.containment >= CONTAINMENT_MIN
 
 
 def similarity(one: Signature, other: Signature) -> Similarity:
