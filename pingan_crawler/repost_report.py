@@ -58,6 +58,8 @@ def _when(article: dict) -> str:
 
 def format_table(clusters: list[dict]) -> str:
     """One block per cluster: a header line, the original, then each copy with its lag."""
+    if not clusters:
+        return "no repost clusters"
     lines = []
     for cluster in with_lags(clusters):
         sites = ", ".join(cluster["sites"])

@@ -35,16 +35,18 @@ NUM_PERM = 128
 # LSH: 42 bands of 3 values. A pair with Jaccard 0.4 shares a band with probability 0.94,
 # one with Jaccard 0.5 with 0.996; unrelated 政法 texts (Jaccard ≤ 0.1) rarely do (4 %).
 BANDS, ROWS = 42, 3
-# Confirmed as the same article if the estimated Jaccard reaches JACCARD_MIN or the smaller
-# n-gram set lies CONTAINMENT_MIN inside the larger (a cut or extended repost). Measured on the
-# labelled set: reposts ≥ 0.44 / 0.69, hard negatives ≤ 0.32 / 0.51 (exact values); the
-# thresholds sit in the middle of those gaps.
+# Two texts are the same article if their n-gram sets have a Jaccard similarity of at least
+# JACCARD_MIN, or the smaller set lies at least CONTAINMENT_MIN inside the larger (a cut,
+# extended or excerpted repost). Measured on the labelled set (exact values): reposts ≥ 0.44 /
+# 0.69, hard negatives ≤ 0.32 / 0.51; the thresholds sit in the middle of those gaps.
 JACCARD_MIN = 0.38
 CONTAINMENT_MIN = 0.6
-# Containment is estimated from the Jaccard estimate and the set sizes; between a short text and
-# a very long one a single chance agreement (J = 1/128) already gives a high containment (real
-# pages: 0.65). So containment counts only when the Jaccard estimate is clearly above chance.
-CONTAINMENT_NEEDS_JACCARD = 0.2
+# The MinHash estimate is good to about ±0.05 (σ ≈ 0.04 at 128 values), and containment derived
+# from it is worse: between a short and a long text one chance agreement of 128 already reads as
+# 0.65. So the signatures decide only clear cases; a candidate whose estimated Jaccard lies
+# between these two values is decided on the two texts' exact n-gram sets (text_similarity).
+CLEARLY_SAME_JACCARD = 0.5
+CLEARLY_DIFFERENT_JACCARD = 0.2
 # Stored with each signature; a change of any parameter above means `pingan reposts --rebuild`.
 SIGNATURE_VERSION = f"minhash-affine32-s1-p{NUM_PERM}-n{SHINGLE_CHARS}-b{BANDS}x{ROWS}"
 
@@ -153,20 +155,40 @@ def signature(body: str, *, fold_traditional: bool = True) -> Signature | None:
 
 @dataclass(frozen=True)
 class Similarity:
+    """Jaccard similarity of two n-gram sets and the share of the smaller inside the larger."""
+
     jaccard: float
     containment: float
 
     @property
     def same_article(self) -> bool:
-        if self.jaccard >= JACCARD_MIN:
+        """The rule, for exact values (from text_similarity)."""
+        return self.jaccard >= JACCARD_MIN or self.containment >= CONTAINMENT_MIN
+
+    @property
+    def verdict(self) -> bool | None:
+        """For estimates (from similarity): True or False when clear, None: compare the texts."""
+        if self.jaccard >= CLEARLY_SAME_JACCARD:
             return True
-        return self.jaccard >= CONTAINMENT_NEEDS_JACCARD and self.containment >= CONTAINMENT_MIN
+        if self.jaccard < CLEARLY_DIFFERENT_JACCARD:
+            return False
+        return None
 
 
 def similarity(one: Signature, other: Signature) -> Similarity:
-    """Estimated Jaccard of the n-gram sets, and the share of the smaller set in the larger."""
+    """Estimated from the signatures alone: see Similarity.verdict for what it can decide."""
     jaccard = float(np.count_nonzero(one.hashvalues == other.hashvalues)) / NUM_PERM
     # |A ∩ B| = J (|A| + |B|) / (1 + J)
     common = jaccard * (one.shingle_count + other.shingle_count) / (1 + jaccard)
     smaller = min(one.shingle_count, other.shingle_count)
     return Similarity(jaccard, min(1.0, common / smaller) if smaller else 0.0)
+
+
+def text_similarity(one: str, other: str, *, fold_traditional: bool = True) -> Similarity:
+    """Exact similarity of two bodies' normalised n-gram sets (for borderline estimates)."""
+    a = shingles(normalise(one, fold_traditional=fold_traditional))
+    b = shingles(normalise(other, fold_traditional=fold_traditional))
+    if not a or not b:
+        return Similarity(0.0, 0.0)
+    common = len(a & b)
+    return Similarity(common / len(a | b), common / min(len(a), len(b)))

@@ -16,13 +16,16 @@ import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database, Migrations
 
-from pingan_crawler import reposts
 from pingan_crawler.items import Snapshot
 from pingan_crawler.parsing.dates import SHANGHAI
 from pingan_crawler.parsing.model import Article, Link
+
+if TYPE_CHECKING:
+    from pingan_crawler import reposts
 
 BUSY_TIMEOUT_MS = 10_000
 # Bodies shorter than this are too generic to prove two pages are the same article.
@@ -525,6 +528,8 @@ class Archive:
         two signatures (reposts.Similarity). Runs inside the caller's transaction; returns the
         cluster id, or None when nothing matched (an article keeps a cluster it already had).
         """
+        from pingan_crawler import reposts  # numpy and zhconv load only when first needed
+
         self.db.execute("DELETE FROM signature_bands WHERE article_id = ?", [article_id])
         row = dict.fromkeys(
             ("minhash", "shingles", "chars", "match_id", "match_jaccard", "match_containment")
@@ -534,7 +539,7 @@ class Archive:
         matches: list[tuple[int, reposts.Similarity]] = []
         if sig is not None:
             keys = sorted(set(sig.band_keys()))
-            matches = self._repost_matches(article_id, sig, keys)
+            matches = self._repost_matches(article_id, body, sig, keys)
             row.update(minhash=sig.to_bytes(), shingles=sig.shingle_count, chars=sig.chars)
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO signature_bands (key, article_id) VALUES (?, ?)",
@@ -558,9 +563,12 @@ class Archive:
         return self._join_cluster([article_id, *(m[0] for m in matches)])
 
     def _repost_matches(
-        self, article_id: int, sig: reposts.Signature, keys: list[int]
+        self, article_id: int, body: str, sig: reposts.Signature, keys: list[int]
     ) -> list[tuple[int, reposts.Similarity]]:
-        """Archived articles sharing a band key with ``sig`` and confirmed as the same text."""
+        """Archived articles sharing a band key with ``sig`` and confirmed as the same text:
+        by the signatures when they are clear, else by the two bodies' exact n-gram sets."""
+        from pingan_crawler import reposts  # numpy and zhconv load only when first needed
+
         marks = ",".join("?" * len(keys))
         rows = self.db.execute(
             "SELECT article_id, minhash, shingles, chars FROM article_signatures "
@@ -570,9 +578,17 @@ class Archive:
         ).fetchall()
         found = []
         for other_id, blob, count, chars in rows:
-            similar = reposts.similarity(sig, reposts.Signature.from_bytes(blob, count, chars))
-            if similar.same_article:
-                found.append((other_id, similar))
+            estimate = reposts.similarity(sig, reposts.Signature.from_bytes(blob, count, chars))
+            verdict = estimate.verdict
+            if verdict is None:
+                (other_body,) = self.db.execute(
+                    "SELECT body FROM articles WHERE id = ?", [other_id]
+                ).fetchone()
+                exact = reposts.text_similarity(body, other_body or "")
+                if exact.same_article:
+                    found.append((other_id, exact))
+            elif verdict:
+                found.append((other_id, estimate))
         return found
 
     def _join_cluster(self, article_ids: list[int]) -> int:
@@ -641,6 +657,8 @@ class Archive:
 
     def repost_summary(self) -> dict[str, int]:
         """How many articles are signed, too short to sign, not yet signed, and clustered."""
+        from pingan_crawler import reposts  # numpy and zhconv load only when first needed
+
         one = self.db.execute
         return {
             "articles": one("SELECT count(*) FROM articles").fetchone()[0],
