@@ -10,10 +10,11 @@ The set is summarised by a 128-value MinHash, computed exactly as datasketch's
 ``MinHash(num_perm=128, seed=1, scheme="affine32")`` does (a test checks they agree) but in a few
 lines of numpy: datasketch imports scipy, which would add seconds to every command's start.
 Banding the MinHash gives LSH keys that the archive stores as indexed rows, so a new article
-finds its candidates by an index lookup. A candidate is confirmed from the two signatures alone:
-the estimated Jaccard similarity, or the share of the shorter text contained in the longer one
-(a cut or extended repost), must reach the thresholds below (chosen on tests/fixtures/reposts;
-see benchmarks/reposts.py).
+finds its candidates by an index lookup. A candidate is the same article if the Jaccard
+similarity, or the share of the shorter text contained in the longer one (a cut or extended
+repost), reaches the thresholds below (chosen on tests/fixtures/reposts; see
+benchmarks/reposts.py): decided from the signatures when the estimate is clear, else from the
+two texts (Similarity.verdict, text_similarity).
 """
 
 from __future__ import annotations
@@ -47,8 +48,13 @@ CONTAINMENT_MIN = 0.6
 # between these two values is decided on the two texts' exact n-gram sets (text_similarity).
 CLEARLY_SAME_JACCARD = 0.5
 CLEARLY_DIFFERENT_JACCARD = 0.2
-# Stored with each signature; a change of any parameter above means `pingan reposts --rebuild`.
-SIGNATURE_VERSION = f"minhash-affine32-s1-p{NUM_PERM}-n{SHINGLE_CHARS}-b{BANDS}x{ROWS}"
+# Stored with each signature; articles signed under another version count as unsigned, and
+# `pingan reposts` asks for a --rebuild. Bump NORMALISATION when normalise() changes.
+NORMALISATION = 1
+SIGNATURE_VERSION = (
+    f"minhash-affine32-s1-p{NUM_PERM}-n{SHINGLE_CHARS}-b{BANDS}x{ROWS}"
+    f"-min{MIN_SIGNATURE_CHARS}-norm{NORMALISATION}"
+)
 
 # A paragraph that only credits the text (来源/作者/责任编辑/记者/通讯员/摄影 …) is the part a
 # repost rewrites; it says nothing about which article this is.

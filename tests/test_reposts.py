@@ -361,3 +361,26 @@ def test_real_unrelated_articles_form_no_cluster(realpages, tmp_path):
     archive.close()
     assert summary["signed"] >= 45
     assert summary["clusters"] == 0
+
+
+def test_an_original_arriving_late_merges_the_clusters_of_its_two_excerpts(tmp_path):
+    base = next(r for r in LABELLED["articles"] if r["id"] == "fzrb-fengqiao")
+    paragraphs = base["body"].split("\n")
+    halves = {"head": paragraphs[:2], "tail": paragraphs[2:]}
+    archive = Archive(tmp_path / "a.db")
+    for name, lines in halves.items():
+        for n, credit in enumerate(["来源：法治日报", "（摘编自法治日报）"]):
+            record = {
+                **base,
+                "id": f"{name}-{n}",
+                "published": f"2021-05-2{6 + n}T08:00:00+08:00",
+                "body": "\n".join([credit, *lines]),
+            }
+            store(archive, plain_article(record))
+    assert archive.repost_summary()["clusters"] == 2  # the two halves share nothing
+    store(archive, plain_article(base))  # the whole article, published first
+    (cluster,) = archive.repost_clusters()
+    assert cluster["size"] == 5
+    assert cluster["members"][0]["url"] == url_of("fzrb-fengqiao")
+    assert archive.db.execute("SELECT count(*) FROM repost_clusters").fetchone() == (1,)
+    archive.close()
