@@ -553,6 +553,40 @@ def cmd_sites(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reposts(args: argparse.Namespace) -> int:
+    from pingan_crawler.repost_report import format_json, format_table
+    from pingan_crawler.storage import Archive
+
+    if not Path(args.db).exists():
+        print(f"pingan reposts: no archive at {args.db}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        since = parse_since(args.since) if args.since else None
+    except ValueError as exc:
+        print(f"pingan reposts: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    archive = Archive(args.db)
+    try:
+        counts = archive.rebuild_reposts() if args.rebuild else archive.repost_summary()
+        clusters = archive.repost_clusters(site=args.site, since=since)
+    finally:
+        archive.close()
+    print(
+        f"{counts['articles']} articles: {counts['signed']} signed, {counts['too_short']} too "
+        f"short to sign, {counts['clustered']} in {counts['clusters']} repost clusters"
+        + (" (rebuilt)" if args.rebuild else ""),
+        file=sys.stderr,
+    )
+    if counts["unsigned"]:
+        print(
+            f"pingan reposts: {counts['unsigned']} articles have no current signature; "
+            "run `pingan reposts --rebuild` once to cluster them",
+            file=sys.stderr,
+        )
+    print(format_json(clusters) if args.format == "json" else format_table(clusters))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pingan", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -689,6 +723,18 @@ def build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--metadata-out", help="also save the Datasette metadata here")
     sites = command("sites", cmd_sites, "list the site profiles, or check one")
     sites.add_argument("--check", metavar="NAME", help="validate one profile (a name or a .toml)")
+
+    repost = command(
+        "reposts",
+        cmd_reposts,
+        "list repost clusters (near-duplicate articles): original, copies, sites, time lag",
+    )
+    repost.add_argument("--site", help="only clusters with an article on this site")
+    repost.add_argument("--since", help="only clusters whose original was published since DATE")
+    repost.add_argument("--format", choices=("table", "json"), default="table")
+    repost.add_argument(
+        "--rebuild", action="store_true", help="sign every article again and recluster first"
+    )
     return parser
 
 

@@ -127,6 +127,8 @@ def test_index_follows_updates_through_triggers(demo_db_copy):
         archive.db.execute("DELETE FROM view_counts WHERE article_id = ?", [article_id])
         archive.db.execute("UPDATE articles SET snapshot_id = NULL WHERE id = ?", [article_id])
         archive.db.execute("DELETE FROM article_urls WHERE article_id = ?", [article_id])
+        archive.db.execute("DELETE FROM signature_bands WHERE article_id = ?", [article_id])
+        archive.db.execute("DELETE FROM article_signatures WHERE article_id = ?", [article_id])
         archive.db.execute("DELETE FROM articles WHERE id = ?", [article_id])
     assert archive.search("反电诈联盟") == []
     archive.close()
