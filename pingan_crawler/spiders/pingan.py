@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import scrapy
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
 from pingan_crawler.items import (
@@ -28,6 +29,7 @@ from pingan_crawler.items import (
 from pingan_crawler.parsing.article import extract_article
 from pingan_crawler.parsing.dates import SHANGHAI, parse_publish_time
 from pingan_crawler.parsing.listing import next_page_url, page_links
+from pingan_crawler.parsing.urls import canonical_url
 from pingan_crawler.sites import Section, load_profile
 from pingan_crawler.storage import Archive
 
@@ -81,8 +83,15 @@ class PinganSpider(scrapy.Spider):
         self.known_urls: set[str] = set()
         self.walked_sections: set[str] = set()
 
+    def open_state(self):
+        """The incremental state: the archive, or its Redis mirror in a distributed crawl."""
+        reader = self.settings.get("PINGAN_STATE_READER")
+        if reader:
+            return load_object(reader)(self.settings)
+        return Archive(self.settings.get("PINGAN_DB"))
+
     async def start(self):
-        archive = Archive(self.settings.get("PINGAN_DB"))
+        archive = self.open_state()
         try:
             if self.refresh_views_days is not None:
                 cutoff = datetime.now(SHANGHAI) - timedelta(days=self.refresh_views_days)
@@ -106,22 +115,29 @@ class PinganSpider(scrapy.Spider):
                     yield self.request(url, self.parse_article, section=section)
         for section in self.profile.sections:
             page = self.profile.first_page
-            yield self.request(
+            yield self.list_request(
                 self.profile.list_page_url(section, page),
-                self.parse_list,
                 section=section,
                 page=page,
                 known_pages=0,
             )
 
-    def request(self, public_url: str, callback, **cb_kwargs) -> scrapy.Request:
+    def request(
+        self, public_url: str, callback, dont_filter: bool = False, **cb_kwargs
+    ) -> scrapy.Request:
         """Spider logic works on public URLs; only the fetch goes to the mirror, if any."""
         return scrapy.Request(
             self.profile.to_mirror(public_url),
             callback=callback,
             errback=self.failed,
             cb_kwargs=cb_kwargs,
+            dont_filter=dont_filter,
         )
+
+    def list_request(self, public_url: str, **cb_kwargs) -> scrapy.Request:
+        """A list page; a persistent (distributed) dupefilter must not drop it next run."""
+        dont_filter = self.settings.getbool("PINGAN_LIST_PAGES_DONT_FILTER")
+        return self.request(public_url, self.parse_list, dont_filter=dont_filter, **cb_kwargs)
 
     def _too_old(self, date_text: str | None) -> bool:
         if self.since is None or not date_text:
@@ -149,9 +165,11 @@ class PinganSpider(scrapy.Spider):
             return
         expected = self.profile.list_page_url(section, page + 1)
         following = next_page_url(links, expected)
+        if following == canonical_url(self.profile.to_public(response.url)):
+            following = None  # a pager linking to itself ends the list
         if following:
-            yield self.request(
-                following, self.parse_list, section=section, page=page + 1, known_pages=known_pages
+            yield self.list_request(
+                following, section=section, page=page + 1, known_pages=known_pages
             )
         else:
             yield SectionWalked(self.profile.name, section.name, "end of list")
