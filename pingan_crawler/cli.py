@@ -333,8 +333,12 @@ def cmd_crawl_redis(args: argparse.Namespace) -> int:
     except (ProfileError, ValueError, RuntimeError) as exc:
         print(f"pingan crawl: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from pingan_crawler.distributed import redis_problem
     from pingan_crawler.distributed.worker import worker_summary
 
+    if problem := redis_problem(args.redis):
+        print(f"pingan crawl: {problem}", file=sys.stderr)
+        return EXIT_ERRORS
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     log_file = _log_file(args.db, sites).with_name(f"worker-{stamp}-{os.getpid()}.log")
     overrides = {
@@ -380,8 +384,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         print(f"pingan ingest: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from pingan_crawler.distributed import redis_problem
     from pingan_crawler.distributed.ingest import Ingest, IngestLocked
 
+    if problem := redis_problem(args.redis):
+        print(f"pingan ingest: {problem}", file=sys.stderr)
+        return EXIT_ERRORS
     ingest = Ingest(args.redis, args.db)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: ingest.stop())

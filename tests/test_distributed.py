@@ -299,3 +299,20 @@ def test_items_cross_the_wire_unchanged():
         Message.loads(b'{"id":"1","kind":"item","worker":"w","site":"s","body":{"$type":"Evil"}}')
     with pytest.raises(MessageError, match="not a pingan message"):
         Message.loads(b"\x80garbage")
+
+
+def test_unreachable_redis_is_named_with_what_to_do(tmp_path):
+    port = _free_port()  # nothing listens there
+    url = f"redis://127.0.0.1:{port}/0"
+    for args in (["crawl", "pasxw", "--redis", url], ["ingest", "--redis", url]):
+        result = subprocess.run(
+            [*PINGAN, *args, "--db", str(tmp_path / "a.db")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
+        )
+        assert result.returncode == 1
+        assert f"cannot use Redis at {url}" in result.stderr
+        assert "redis-server running" in result.stderr
+    assert not (tmp_path / "a.db").exists()

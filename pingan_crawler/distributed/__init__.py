@@ -76,6 +76,19 @@ def require_redis() -> None:
         raise RuntimeError(f"distributed crawling needs {INSTALL_HINT}: {exc}") from exc
 
 
+def redis_problem(url: str) -> str | None:
+    """Why Redis at ``url`` cannot be used (a message naming it and what to do), or None."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=5)
+        client.ping()
+        client.close()
+    except (redis.RedisError, ValueError) as exc:
+        return f"cannot use Redis at {url}: {exc} (is redis-server running and reachable?)"
+    return None
+
+
 _COMPONENT = "pingan_crawler.distributed"
 
 
