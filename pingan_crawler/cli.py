@@ -108,6 +108,21 @@ def _log_file(db: str, sites: list[str]) -> Path:
     return path
 
 
+def crawl_jobs(args: argparse.Namespace, sites: list[str]) -> list[dict]:
+    """Spider arguments per site, the same for a local crawl and a distributed worker."""
+    return [
+        {
+            "site": site,
+            "base_url": args.base_url,
+            "full": "1" if args.full else "",
+            "max_pages": str(args.max_pages or ""),
+            "since": args.since or "",
+            "refresh_views_days": "" if args.refresh_views is None else str(args.refresh_views),
+        }
+        for site in sites
+    ]
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     from pingan_crawler.lock import LockHeld, crawl_locks
 
@@ -135,17 +150,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     }
     if args.base_url and is_loopback(args.base_url):
         overrides.update(_loopback_settings(args.base_url))
-    jobs = [
-        {
-            "site": site,
-            "base_url": args.base_url,
-            "full": "1" if args.full else "",
-            "max_pages": str(args.max_pages or ""),
-            "since": args.since or "",
-            "refresh_views_days": "" if args.refresh_views is None else str(args.refresh_views),
-        }
-        for site in sites
-    ]
+    jobs = crawl_jobs(args, sites)
     try:
         with crawl_locks(args.db, sites) as stale:
             for site, holder in stale.items():
@@ -350,17 +355,7 @@ def cmd_crawl_redis(args: argparse.Namespace) -> int:
     }
     if args.base_url and is_loopback(args.base_url):
         overrides.update(_loopback_settings(args.base_url))
-    jobs = [
-        {
-            "site": site,
-            "base_url": args.base_url,
-            "full": "1" if args.full else "",
-            "max_pages": str(args.max_pages or ""),
-            "since": args.since or "",
-        }
-        for site in sites
-    ]
-    stats = run_crawls(jobs, args.db, overrides)
+    stats = run_crawls(crawl_jobs(args, sites), args.db, overrides)
     for site in sites:
         print(worker_summary(site, stats[site], args.redis))
     code = exit_code(
