@@ -316,3 +316,17 @@ def test_unreachable_redis_is_named_with_what_to_do(tmp_path):
         assert f"cannot use Redis at {url}" in result.stderr
         assert "redis-server running" in result.stderr
     assert not (tmp_path / "a.db").exists()
+
+
+def test_writer_rebuilds_the_mirror_workers_read_from_the_archive(redis_url, demo_db_copy):
+    from pingan_crawler.distributed.ingest import Ingest
+
+    client = redis.Redis.from_url(redis_url)
+    client.sadd("pingan:pasxw:known", "http://pasxw.com/index.asp?bh=stale")  # lost archive row
+    report = Ingest(redis_url, demo_db_copy).run(max_idle=0.5)
+    assert report.messages == 0
+    known = {m.decode() for m in client.smembers("pingan:pasxw:known")}
+    assert known == {url for (url,) in query(demo_db_copy, "SELECT url FROM article_urls")}
+    walked = {m.decode() for m in client.smembers("pingan:pasxw:walked")}
+    assert walked == {name for (name,) in query(demo_db_copy, "SELECT section FROM section_walks")}
+    assert len(walked) == 8
