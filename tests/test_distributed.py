@@ -6,6 +6,7 @@ package; without it these tests skip and say so).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -330,3 +331,28 @@ def test_writer_rebuilds_the_mirror_workers_read_from_the_archive(redis_url, dem
     walked = {m.decode() for m in client.smembers("pingan:pasxw:walked")}
     assert walked == {name for (name,) in query(demo_db_copy, "SELECT section FROM section_walks")}
     assert len(walked) == 8
+
+
+def test_a_failed_article_is_fetched_again_by_the_next_run(redis_url, tmp_path):
+    path = "/index.asp?bh=2020723152951706"
+    site = tmp_path / "site"
+    shutil.copytree(PASXW, site)
+    manifest = json.loads((site / "routes.json").read_text("utf-8"))
+    route = manifest["routes"][path]
+    manifest["routes"][path] = {**route, "status": 500}
+    (site / "routes.json").write_text(json.dumps(manifest), "utf-8")
+    db = tmp_path / "archive.db"
+    with FixtureServer(site) as server:
+        first, _ = start_worker(redis_url, server, tmp_path / "w1").communicate(timeout=120)
+        assert ingest(redis_url, db, "--max-idle", "0.5").returncode == 0
+        assert query(db, "SELECT count(*) FROM articles") == [(ALL - 1,)]
+        assert query(db, "SELECT kind, http_status FROM errors") == [("http_status", 500)]
+        server.add_route(path, route["file"], route["headers"])  # the site recovered
+        server.requests.clear()
+        second, _ = start_worker(redis_url, server, tmp_path / "w2").communicate(timeout=120)
+        fetched = sorted(p for _m, p in server.requests if p != "/robots.txt")
+    assert "1 errors queued" in first
+    assert fetched == sorted([path, *(f"/list.asp?lb={n}" for n in range(1, 9))]), second
+    assert ingest(redis_url, db, "--max-idle", "0.5").returncode == 0
+    assert query(db, "SELECT count(*), count(DISTINCT url) FROM articles") == [(ALL, ALL)]
+    assert not redis.Redis.from_url(redis_url).hlen("pingan:pasxw:pending")

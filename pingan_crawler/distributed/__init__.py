@@ -66,6 +66,10 @@ class SiteKeys:
     def walked(self) -> str:  # mirror of the archive's walked sections
         return self._key("walked")
 
+    @property
+    def pending(self) -> str:  # mirror of "listed but not archived": url → section
+        return self._key("pending")
+
 
 def require_redis() -> None:
     """Fail with the install command when the optional dependencies are missing."""

@@ -10,7 +10,7 @@ stored twice, not even a view-count reading.
 Items pass through the project's ``ITEM_PIPELINES`` (validate → dedup → store), exactly as
 in a local crawl, one set of pipeline objects per worker crawl, each bound to that crawl's
 ``crawls`` row. After each commit the writer updates the mirror workers read
-(``pingan:SITE:known``, ``pingan:SITE:walked``); on start it rebuilds the mirror from the
+(``pingan:SITE:known``, ``:walked``, ``:pending``); on start it rebuilds the mirror from the
 archive.
 """
 
@@ -39,7 +39,7 @@ from pingan_crawler.distributed import (
     SiteKeys,
 )
 from pingan_crawler.distributed.codec import Message, MessageError
-from pingan_crawler.items import ArticlePage, SectionWalked
+from pingan_crawler.items import ArticlePage, ListPage, SectionWalked
 from pingan_crawler.parsing.dates import SHANGHAI
 from pingan_crawler.session import CrawlSession, bind_session
 from pingan_crawler.storage import Archive
@@ -248,9 +248,20 @@ class Ingest:
     def mirror(self, site: str, item) -> None:
         keys = SiteKeys(site)
         if isinstance(item, ArticlePage) and item.canonical_url:
-            self.server.sadd(keys.known, item.canonical_url)
+            with self.server.pipeline() as pipe:
+                pipe.sadd(keys.known, item.canonical_url)
+                pipe.hdel(keys.pending, item.canonical_url)
+                pipe.execute()
         elif isinstance(item, SectionWalked):
             self.server.sadd(keys.walked, item.section)
+        elif isinstance(item, ListPage) and item.links:
+            urls = [link.url for link in item.links]
+            known = self.server.smismember(keys.known, urls)
+            with self.server.pipeline() as pipe:
+                for url, is_known in zip(urls, known, strict=True):
+                    if not is_known:
+                        pipe.hsetnx(keys.pending, url, item.section)
+                pipe.execute()
 
     def sync_mirror(self) -> None:
         """Rebuild every site's mirror from the archive (it may have been lost or be stale)."""
@@ -258,6 +269,7 @@ class Ingest:
             keys = SiteKeys(site)
             self._replace_set(keys.known, self.archive.known_article_urls(site))
             self._replace_set(keys.walked, self.archive.walked_sections(site))
+            self._replace_hash(keys.pending, dict(self.archive.listed_not_archived(site)))
 
     def _replace_set(self, key: str, members: set[str]) -> None:
         temporary = f"{key}:rebuild"
@@ -267,6 +279,17 @@ class Ingest:
             self.server.sadd(temporary, *ordered[start : start + MIRROR_CHUNK])
         if ordered:
             self.server.rename(temporary, key)  # atomic: readers see old or new, never half
+        else:
+            self.server.delete(key)
+
+    def _replace_hash(self, key: str, mapping: dict[str, str]) -> None:
+        temporary = f"{key}:rebuild"
+        self.server.delete(temporary)
+        items = sorted(mapping.items())
+        for start in range(0, len(items), MIRROR_CHUNK):
+            self.server.hset(temporary, mapping=dict(items[start : start + MIRROR_CHUNK]))
+        if items:
+            self.server.rename(temporary, key)
         else:
             self.server.delete(key)
 

@@ -12,9 +12,11 @@ from datetime import datetime
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.http import Request
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy_redis.connection import get_redis_from_settings
+from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.pipelines import RedisPipeline
 from twisted.python.failure import Failure
 
@@ -23,6 +25,9 @@ from pingan_crawler.distributed.codec import Message
 from pingan_crawler.distributed.frontier import worker_id
 from pingan_crawler.items import PageError
 from pingan_crawler.parsing.dates import SHANGHAI
+
+# Errors of requests that may succeed another time (the spider's errback kinds).
+RETRY_NEXT_RUN = ("http_status", "fetch_failed")
 
 
 def _site(crawler: Crawler) -> str:
@@ -51,7 +56,18 @@ class RedisItemPipeline(RedisPipeline):
         self.crawler.stats.inc_value("redis/items_pushed")
         if isinstance(item, PageError):
             self.crawler.stats.inc_value("redis/errors_pushed")
+            if item.kind in RETRY_NEXT_RUN:
+                self.forget_request(item.url)
         return item
+
+    def forget_request(self, public_url: str) -> None:
+        """Take a failed page out of the persistent dupefilter, so a later run can retry it."""
+        profile = self.crawler.spider.profile
+        keys = SiteKeys(profile.name)
+        dupefilter = RFPDupeFilter(self.server, key=keys.dupefilter)
+        fingerprint = dupefilter.request_fingerprint(Request(profile.to_mirror(public_url)))
+        if self.server.srem(keys.dupefilter, fingerprint):
+            self.crawler.stats.inc_value("redis/failed_requests_forgotten")
 
 
 class RedisCrawlRecord:
@@ -128,8 +144,13 @@ class RedisMirror:
         return {m.decode("utf-8") for m in self.server.smembers(SiteKeys(site).walked)}
 
     def listed_not_archived(self, site: str) -> list[tuple[str, str]]:
-        # Requests a killed worker held go back to the queue (frontier.py); nothing to add.
-        return []
+        """Listed, never stored (a failed fetch): the seeder asks for them again.
+
+        Those still in the queue or fetched but not yet ingested are in the dupefilter,
+        which drops the repeat; a failed fetch left it (:class:`RedisItemPipeline`).
+        """
+        pending = self.server.hgetall(SiteKeys(site).pending)
+        return sorted((url.decode(), section.decode()) for url, section in pending.items())
 
     def article_urls_published_since(self, site: str, since: datetime) -> list[str]:
         raise RuntimeError(
