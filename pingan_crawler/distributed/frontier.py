@@ -21,11 +21,13 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import AsyncIterator
 from weakref import WeakKeyDictionary
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Request
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
@@ -147,7 +149,7 @@ class RedisFrontier(Scheduler):
             self.stats.inc_value("redis/requeued_from_dead_workers", moved)
         return moved
 
-    def enqueue_request(self, request) -> bool:
+    def enqueue_request(self, request: Request) -> bool:
         if not request.dont_filter and self.df.request_seen(request):
             self.df.log(request, self.spider)
             return False
@@ -155,7 +157,7 @@ class RedisFrontier(Scheduler):
         self.queue.push(request)
         return True
 
-    def next_request(self):
+    def next_request(self) -> Request | None:
         self._ack_finished()
         self._seq += 1
         field = f"{self._seq}"
@@ -230,7 +232,7 @@ class SeedOnce:
     def from_crawler(cls, crawler: Crawler) -> SeedOnce:
         return cls(crawler)
 
-    async def process_start(self, start):
+    async def process_start(self, start: AsyncIterator) -> AsyncIterator:
         from scrapy_redis.connection import get_redis_from_settings
 
         settings = self.crawler.settings
