@@ -147,11 +147,13 @@ class Ingest:
         try:
             self.report.requeued = self.requeue_unacknowledged()
             self.sync_mirror()
-            cutoff = datetime.now(SHANGHAI) - REPLAY_MEMORY
-            self.archive.forget_ingested_before(cutoff.isoformat(timespec="seconds"))
-            idle_since = time.monotonic()
+            idle_since = pruned = time.monotonic()
+            self.forget_old_replay_records()
             while not self.stopping:
                 self._refresh_lock()
+                if time.monotonic() - pruned > 3600:
+                    self.forget_old_replay_records()
+                    pruned = time.monotonic()
                 raw = self.server.blmove(ITEMS_KEY, PROCESSING_KEY, 1, "LEFT", "RIGHT")
                 if raw is None:
                     if max_idle and time.monotonic() - idle_since >= max_idle:
@@ -165,6 +167,10 @@ class Ingest:
             self.archive.close()
             self._unlock()
         return self.report
+
+    def forget_old_replay_records(self) -> None:
+        cutoff = datetime.now(SHANGHAI) - REPLAY_MEMORY
+        self.archive.forget_ingested_before(cutoff.isoformat(timespec="seconds"))
 
     def requeue_unacknowledged(self) -> int:
         """Put messages a killed writer had taken back at the head of the queue, in order."""
