@@ -124,9 +124,26 @@ def _log_file(db: str, sites: list[str]) -> Path:
     return path
 
 
+def crawl_jobs(args: argparse.Namespace, sites: list[str]) -> list[dict]:
+    """Spider arguments per site, the same for a local crawl and a distributed worker."""
+    return [
+        {
+            "site": site,
+            "base_url": args.base_url,
+            "full": "1" if args.full else "",
+            "max_pages": str(args.max_pages or ""),
+            "since": args.since or "",
+            "refresh_views_days": "" if args.refresh_views is None else str(args.refresh_views),
+        }
+        for site in sites
+    ]
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     from pingan_crawler.lock import LockHeld, crawl_locks
 
+    if getattr(args, "redis", None):
+        return cmd_crawl_redis(args)
     start_urls = getattr(args, "start_url", None) or []
     sites = profile_names() if args.all else args.sites
     if start_urls and (sites or args.all):
@@ -164,17 +181,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if args.base_url and is_loopback(args.base_url):
         overrides.update(_loopback_settings(args.base_url))
     overrides.update(extra_settings)
-    jobs = [
-        {
-            "site": site,
-            "base_url": args.base_url,
-            "full": "1" if args.full else "",
-            "max_pages": str(args.max_pages or ""),
-            "since": args.since or "",
-            "refresh_views_days": "" if args.refresh_views is None else str(args.refresh_views),
-        }
-        for site in sites
-    ]
+    jobs = crawl_jobs(args, sites)
     if start_urls:
         jobs[0].update(start_url=" ".join(start_urls), base_url="")
     try:
@@ -633,6 +640,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="crawl a site with no profile from this section list page or homepage (repeatable)",
     )
+    crawl.add_argument(
+        "--redis", metavar="URL", help="work as a distributed worker on this Redis (Scaling out)"
+    )
+    crawl.add_argument(
+        "--max-idle",
+        type=float,
+        default=30,
+        help="with --redis: exit after this many seconds with nothing to do (default 30)",
+    )
     crawl.set_defaults(refresh_views=None)
 
     refresh = command(
@@ -735,12 +751,101 @@ def build_parser() -> argparse.ArgumentParser:
     repost.add_argument(
         "--rebuild", action="store_true", help="sign every article again and recluster first"
     )
+
+    ingest = command(
+        "ingest", cmd_ingest, "write the items distributed workers left in Redis (one writer)"
+    )
+    ingest.add_argument("--redis", metavar="URL", required=True, help="redis://HOST:PORT/DB")
+    ingest.add_argument(
+        "--max-idle",
+        type=float,
+        default=0,
+        help="exit after the queue stayed empty this many seconds (default: run until stopped)",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return args.func(args)
+
+
+def cmd_crawl_redis(args: argparse.Namespace) -> int:
+    """A distributed worker: shared frontier in Redis, items to Redis, no archive, no flock."""
+    sites = profile_names() if args.all else args.sites
+    if not sites:
+        print("pingan crawl: name at least one site, or --all", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        from pingan_crawler.distributed import require_redis
+
+        require_redis()
+        for site in sites:
+            load_profile(site)
+        if args.since:
+            parse_since(args.since)
+    except (ProfileError, ValueError, RuntimeError) as exc:
+        print(f"pingan crawl: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from pingan_crawler.distributed import redis_problem
+    from pingan_crawler.distributed.worker import worker_summary
+
+    if problem := redis_problem(args.redis):
+        print(f"pingan crawl: {problem}", file=sys.stderr)
+        return EXIT_ERRORS
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    log_file = _log_file(args.db, sites).with_name(f"worker-{stamp}-{os.getpid()}.log")
+    overrides = {
+        "REDIS_URL": args.redis,
+        "MAX_IDLE_TIME_BEFORE_CLOSE": args.max_idle,
+        "LOG_FILE": str(log_file),
+        "LOG_LEVEL": args.log_level,
+        "PINGAN_PROGRESS_INTERVAL": 2.0 if sys.stderr.isatty() else 0,
+    }
+    if args.base_url and is_loopback(args.base_url):
+        overrides.update(_loopback_settings(args.base_url))
+    stats = run_crawls(crawl_jobs(args, sites), args.db, overrides)
+    for site in sites:
+        print(worker_summary(site, stats[site], args.redis))
+    code = exit_code(
+        {
+            site: {**s, "archive/errors": s.get("redis/errors_pushed", 0)}
+            for site, s in stats.items()
+        }
+    )
+    if code != EXIT_OK:
+        print(f"pingan crawl: see {log_file}", file=sys.stderr)
+    return code
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    import signal
+
+    from pingan_crawler.distributed import require_redis
+
+    try:
+        require_redis()
+    except RuntimeError as exc:
+        print(f"pingan ingest: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from pingan_crawler.distributed import redis_problem
+    from pingan_crawler.distributed.ingest import Ingest, IngestLocked
+
+    if problem := redis_problem(args.redis):
+        print(f"pingan ingest: {problem}", file=sys.stderr)
+        return EXIT_ERRORS
+    ingest = Ingest(args.redis, args.db)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: ingest.stop())
+    try:
+        report = ingest.run(max_idle=args.max_idle)
+    except IngestLocked as exc:
+        print(f"pingan ingest: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    print(report.line(args.db))
+    if report.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_ERRORS if report.unreadable or report.failed else EXIT_OK
 
 
 if __name__ == "__main__":

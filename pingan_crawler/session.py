@@ -43,3 +43,12 @@ def end_session(crawler: Crawler, reason: str) -> CrawlSession | None:
         session.archive.finish_crawl(session.crawl_id, reason, crawler.stats.get_stats())
         session.archive.close()
     return session
+
+
+def bind_session(owner, session: CrawlSession) -> None:
+    """Make ``owner`` (a crawler, or the ingest writer's stand-in) use an open session.
+
+    ``pingan ingest`` stores items of many worker crawls through the same pipelines; each
+    crawl's stand-in is bound to the archive and that crawl's row.
+    """
+    _SESSIONS[owner] = session

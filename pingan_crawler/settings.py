@@ -55,3 +55,16 @@ PINGAN_PROGRESS_INTERVAL = 2.0  # seconds between progress lines; 0 turns them o
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
+
+# Distributed crawling (README "Scaling out"): with REDIS_URL set (`pingan crawl --redis URL`,
+# `scrapy crawl pingan -s REDIS_URL=…`) this add-on switches on the shared Redis frontier and
+# item queue; without it, it does nothing.
+ADDONS = {"pingan_crawler.distributed.DistributedAddon": 0}
+REDIS_URL = None
+# Seconds a worker waits with nothing to do (queue empty, no live worker busy) before it exits,
+# so cron runs end (scrapy-redis's setting; 0 waits forever).
+MAX_IDLE_TIME_BEFORE_CLOSE = 30
+# A worker silent this many seconds counts as dead: its unfinished requests go back in the queue.
+PINGAN_REDIS_HEARTBEAT = float(os.environ.get("PINGAN_REDIS_HEARTBEAT", "30"))
+# Set by the add-on in a distributed crawl: list pages bypass the (persistent) dupefilter.
+PINGAN_LIST_PAGES_DONT_FILTER = False

@@ -299,6 +299,16 @@ def m007_view_sources(db: Database) -> None:
 
 
 @migrations()
+def m008_distributed(db: Database) -> None:
+    # A distributed crawl is one crawls row per worker process, named here; the writer finds
+    # the row again after a restart. `ingested` holds the id of every message the writer
+    # committed, in the same transaction, so a replayed message is recognised and skipped.
+    db["crawls"].add_column("worker", str)
+    db["crawls"].create_index(["worker"])
+    db["ingested"].create({"id": str, "at": str}, pk="id")
+
+
+@migrations()
 def m009_snapshot_dictionaries(db: Database) -> None:
     # zstd dictionaries trained on a site's own pages (pingan_crawler/compression.py); a body
     # packed with one says so in snapshot_bodies.compression as "zstd:<id>". Never updated.
@@ -1058,3 +1068,82 @@ class Archive:
 
         filters = Filters.parse(site, section, since, until)
         return search(self.db.conn, query, filters, limit, order=order)
+
+    # -- distributed crawls (pingan ingest) ---------------------------------------------------
+    def worker_crawl(self, site: str, worker: str, args: dict, started_at: str) -> int:
+        """The ``crawls`` row of one worker process, created on first sight."""
+        row = self.db.execute("SELECT id FROM crawls WHERE worker = ?", [worker]).fetchone()
+        if row:
+            return row[0]
+        with self.db.atomic():
+            return (
+                self.db["crawls"]
+                .insert(
+                    {
+                        "site": site,
+                        "worker": worker,
+                        "started_at": started_at or now_iso(),
+                        "args": json.dumps(args, ensure_ascii=False, default=str),
+                        "articles_new": 0,
+                        "articles_updated": 0,
+                        "duplicates": 0,
+                        "errors": 0,
+                    }
+                )
+                .last_pk
+            )
+
+    def add_crawl_counts(self, crawl_id: int, stats: dict) -> None:
+        """Add one item's outcome (archive/* stats) to its crawl's counters."""
+        columns = {
+            "articles_new": "archive/new",
+            "articles_updated": "archive/updated",
+            "duplicates": "archive/duplicate",
+            "errors": "archive/errors",
+        }
+        deltas = {col: int(stats.get(key, 0) or 0) for col, key in columns.items()}
+        if any(deltas.values()):
+            assignments = ", ".join(f"{col} = coalesce({col}, 0) + ?" for col in deltas)
+            self.db.execute(
+                f"UPDATE crawls SET {assignments} WHERE id = ?", [*deltas.values(), crawl_id]
+            )
+
+    def finish_worker_crawl(self, crawl_id: int, reason: str, worker_stats: dict) -> None:
+        """Close a worker's row: its fetch counts and stats; item counts were added as stored."""
+
+        def stat(key: str) -> int:
+            return int(worker_stats.get(key, 0) or 0)
+
+        with self.db.atomic():
+            self.db["crawls"].update(
+                crawl_id,
+                {
+                    "finished_at": now_iso(),
+                    "finish_reason": reason,
+                    "requests": stat("downloader/request_count"),
+                    "pages": stat("downloader/response_count"),
+                    "blocked": stat("archive/blocked"),
+                    "stats": json.dumps(worker_stats, default=str, ensure_ascii=False),
+                },
+            )
+
+    def was_ingested(self, message_id: str) -> bool:
+        return bool(self.db.execute("SELECT 1 FROM ingested WHERE id = ?", [message_id]).fetchone())
+
+    def mark_ingested(self, message_id: str) -> None:
+        """Call inside the transaction that stored the message."""
+        self.db.execute("INSERT INTO ingested (id, at) VALUES (?, ?)", [message_id, now_iso()])
+
+    def forget_ingested_before(self, cutoff: str) -> int:
+        """Drop replay records older than ``cutoff`` (ISO time): replays come within minutes."""
+        with self.db.atomic():
+            return self.db.execute("DELETE FROM ingested WHERE at < ?", [cutoff]).rowcount
+
+    def sites_with_state(self) -> list[str]:
+        """Sites with archived articles or walked sections (whose state workers mirror)."""
+        return [
+            row[0]
+            for row in self.db.execute(
+                "SELECT site FROM article_urls UNION SELECT site FROM section_walks ORDER BY 1"
+            )
+        ]

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 import scrapy
 from scrapy.http import Response
+from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
 from pingan_crawler.failures import already_handled, describe_failure
@@ -40,6 +41,7 @@ from pingan_crawler.parsing.meta import parse_view_count
 from pingan_crawler.parsing.model import Article
 from pingan_crawler.parsing.multipage import join_pages, next_missing_page
 from pingan_crawler.parsing.sniff import page_refusal
+from pingan_crawler.parsing.urls import canonical_url
 from pingan_crawler.sites import Section, generic_profile, load_profile
 from pingan_crawler.storage import Archive
 
@@ -98,8 +100,15 @@ class PinganSpider(scrapy.Spider):
         self.walked_sections: set[str] = set()
         self.listed: dict[str, set[str]] = {}  # article URLs listed per section in this run
 
+    def open_state(self):
+        """The incremental state: the archive, or its Redis mirror in a distributed crawl."""
+        reader = self.settings.get("PINGAN_STATE_READER")
+        if reader:
+            return load_object(reader)(self.settings)
+        return Archive(self.settings.get("PINGAN_DB"))
+
     async def start(self):
-        archive = Archive(self.settings.get("PINGAN_DB"))
+        archive = self.open_state()
         try:
             if self.refresh_views_days is not None:
                 cutoff = datetime.now(SHANGHAI) - timedelta(days=self.refresh_views_days)
@@ -146,15 +155,23 @@ class PinganSpider(scrapy.Spider):
             )
         if next_page is not None:
             kwargs["offset"] = next_page.offset
-        return self.request(url, callback, **kwargs)
+        return self.request(url, callback, dont_filter=self.list_pages_dont_filter, **kwargs)
 
-    def request(self, public_url: str, callback, errback=None, **cb_kwargs) -> scrapy.Request:
+    @property
+    def list_pages_dont_filter(self) -> bool:
+        """A persistent (distributed) dupefilter must not drop list pages on the next run."""
+        return self.settings.getbool("PINGAN_LIST_PAGES_DONT_FILTER")
+
+    def request(
+        self, public_url: str, callback, errback=None, dont_filter: bool = False, **cb_kwargs
+    ) -> scrapy.Request:
         """Spider logic works on public URLs; only the fetch goes to the mirror, if any."""
         return scrapy.Request(
             self.profile.to_mirror(public_url),
             callback=callback,
             errback=errback or self.failed,
             cb_kwargs=cb_kwargs,
+            dont_filter=dont_filter,
         )
 
     def _too_old(self, date_text: str | None) -> bool:
@@ -175,7 +192,14 @@ class PinganSpider(scrapy.Spider):
         yield ListPage(self.profile.name, section.name, page, self.snapshot(response), [])
         for link in discover_sections(response.body, url, content_type_of(response)):
             found = Section(link.url, link.text or link.url)
-            yield self.request(link.url, self.parse_list, section=found, page=page, known_pages=0)
+            yield self.request(
+                link.url,
+                self.parse_list,
+                dont_filter=self.list_pages_dont_filter,
+                section=found,
+                page=page,
+                known_pages=0,
+            )
 
     def parse_list(
         self, response: Response, section: Section, page: int, known_pages: int, offset: int = 0
@@ -205,6 +229,9 @@ class PinganSpider(scrapy.Spider):
             if stop in ("end of list", "known articles"):
                 yield SectionWalked(self.profile.name, section.name, stop)
             return
+        here = canonical_url(self.profile.to_public(response.url))
+        if read.next and read.next.form is None and canonical_url(read.next.url) == here:
+            read = replace(read, next=None)  # a pager linking to itself ends the list
         if read.next:
             yield self.list_request(section, page + 1, known_pages, read.next)
         else:
