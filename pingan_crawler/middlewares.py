@@ -24,8 +24,9 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.response import response_status_message
 
 from pingan_crawler import errorkinds
+from pingan_crawler.items import PageError
 from pingan_crawler.parsing.challenge import detect_challenge, is_challenge_url
-from pingan_crawler.session import session_for
+from pingan_crawler.session import record_page_error
 
 logger = logging.getLogger(__name__)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -130,16 +131,9 @@ class BlockDetection:
 
         url = _public(self.crawler, request.meta.get("redirect_urls", [request.url])[0])
         snap = snapshot_of(response, _public(self.crawler, response.url)) if response else None
-        session = session_for(self.crawler)
-        session.archive.record_error(
-            session.crawl_id,
-            url,
-            kind,
-            detail,
-            response.status if response else None,
-            snap,
-            site=getattr(getattr(self.crawler.spider, "profile", None), "name", ""),
-        )
+        site = getattr(getattr(self.crawler.spider, "profile", None), "name", "")
+        status = response.status if response else None
+        record_page_error(self.crawler, PageError(site, url, kind, detail, status, snap))
         self.crawler.stats.inc_value("archive/errors")
         if not self.stopped:
             self.stopped = f"{kind} at {url}"

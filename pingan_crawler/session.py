@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
 from scrapy.crawler import Crawler
+from scrapy.utils.misc import load_object
 
+from pingan_crawler.items import PageError
 from pingan_crawler.storage import Archive
 
 _SESSIONS: WeakKeyDictionary[Crawler, CrawlSession] = WeakKeyDictionary()
@@ -52,3 +54,27 @@ def bind_session(owner, session: CrawlSession) -> None:
     crawl's stand-in is bound to the archive and that crawl's row.
     """
     _SESSIONS[owner] = session
+
+
+def record_page_error(crawler: Crawler, error: PageError) -> None:
+    """Record an error found outside the item pipelines (a downloader middleware's).
+
+    Locally it goes to the crawl's archive; ``PINGAN_ERROR_SINK`` (set by the distributed
+    add-on) names a function ``(crawler, error)`` that sends it elsewhere, so a worker never
+    opens SQLite.
+    """
+    sink = crawler.settings.get("PINGAN_ERROR_SINK")
+    if sink:
+        load_object(sink)(crawler, error)
+        return
+    session = session_for(crawler)
+    session.archive.record_error(
+        session.crawl_id,
+        error.url,
+        error.kind,
+        error.detail,
+        error.http_status,
+        error.snapshot,
+        site=error.site,
+        warnings=error.warnings,
+    )

@@ -356,3 +356,24 @@ def test_a_failed_article_is_fetched_again_by_the_next_run(redis_url, tmp_path):
     assert ingest(redis_url, db, "--max-idle", "0.5").returncode == 0
     assert query(db, "SELECT count(*), count(DISTINCT url) FROM articles") == [(ALL, ALL)]
     assert not redis.Redis.from_url(redis_url).hlen("pingan:pasxw:pending")
+
+
+def test_a_challenge_seen_by_a_worker_reaches_the_archive_through_the_writer(redis_url, tmp_path):
+    """BlockDetection records its error through the worker's sink: Redis, never SQLite."""
+    hostile = ROOT / "tests" / "fixtures" / "hostile"
+    ruishu = json.loads((hostile / "routes.json").read_text("utf-8"))["routes"]["/challenge/ruishu"]
+    worker_db = tmp_path / "unused.db"
+    with FixtureServer(PASXW) as server:
+        server.add_route(
+            "/list.asp?lb=1", str(hostile / ruishu["file"]), ruishu["headers"], ruishu["status"]
+        )
+        worker = start_worker(redis_url, server, tmp_path)
+        out, err = worker.communicate(timeout=120)
+    assert worker.returncode == 3, err[-3000:]  # blocked
+    assert "blocked" in out.lower()
+    assert not worker_db.exists()  # the worker never opened SQLite, not even for the block
+    db = tmp_path / "archive.db"
+    result = ingest(redis_url, db, "--max-idle", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = query(db, "SELECT url, kind, http_status, snapshot_id IS NOT NULL FROM errors")
+    assert ("http://pasxw.com/list.asp?lb=1", "blocked:ruishu", 412, 1) in rows

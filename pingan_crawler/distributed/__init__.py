@@ -131,6 +131,8 @@ class DistributedAddon:
         extensions["pingan_crawler.extensions.CrawlRecord"] = None  # it writes SQLite
         extensions[f"{_COMPONENT}.worker.RedisCrawlRecord"] = 100
         _override(settings, "EXTENSIONS", extensions)
+        # Errors found outside the pipelines (BlockDetection) go to Redis too, not to SQLite.
+        _override(settings, "PINGAN_ERROR_SINK", f"{_COMPONENT}.worker.push_error")
         middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
         middlewares[f"{_COMPONENT}.frontier.SeedOnce"] = 50
         _override(settings, "SPIDER_MIDDLEWARES", middlewares)

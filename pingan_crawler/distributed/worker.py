@@ -20,6 +20,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.pipelines import RedisPipeline
 from twisted.python.failure import Failure
 
+from pingan_crawler import errorkinds
 from pingan_crawler.distributed import ITEMS_KEY, SiteKeys
 from pingan_crawler.distributed.codec import Message
 from pingan_crawler.distributed.frontier import worker_id
@@ -104,17 +105,26 @@ class RedisCrawlRecord:
         )
 
     def spider_error(self, failure: Failure, response, spider) -> None:
-        kind = "http_error" if failure.check(HttpError) else "parse_crash"
+        kind = errorkinds.HTTP_STATUS if failure.check(HttpError) else errorkinds.PARSE_ERROR
         url = response.url if response is not None else ""
         status = response.status if response is not None else None
-        error = PageError(_site(self.crawler), url, kind, failure.getErrorMessage(), status)
-        self._push("item", error)
-        self.crawler.stats.inc_value("redis/errors_pushed")
+        push_error(
+            self.crawler,
+            PageError(_site(self.crawler), url, kind, failure.getErrorMessage(), status),
+        )
 
     def spider_closed(self, spider, reason: str) -> None:
         reason = "interrupted" if reason == "shutdown" else reason
         stats = self.crawler.stats.get_stats()
         self._push("finish", {"reason": reason, "stats": dict(stats)})
+
+
+def push_error(crawler: Crawler, error: PageError) -> None:
+    """``PINGAN_ERROR_SINK`` of a worker: errors found outside the pipelines (a challenge page
+    seen by BlockDetection, a callback's crash) go to the writer like any item."""
+    message = Message("item", worker_id(crawler), _site(crawler), error)
+    get_redis_from_settings(crawler.settings).rpush(ITEMS_KEY, message.dumps())
+    crawler.stats.inc_value("redis/errors_pushed")
 
 
 class RedisUrlSet:
