@@ -107,6 +107,34 @@ def test_multi_page_articles_are_one_article_with_every_page_snapshotted(crawled
         assert body == article["body"]
 
 
+def test_reparse_joins_multi_page_articles_from_their_stored_pages(crawled, tmp_path, monkeypatch):
+    """Offline reparse reads later pages from the archive: nothing changes, and a damaged
+    multi-page body is restored whole, not cut to its first page."""
+    from pingan_crawler import Archive
+    from pingan_crawler.analysis import reparse as reparse_module
+
+    family, db, _ = crawled
+    monkeypatch.setenv("PINGAN_SITES_PATH", str(PROFILES))
+    reparse_module._site_profile.cache_clear()
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    multi = [e for e in expected_articles(FIXTURES / family) if len(e["pages"]) > 1]
+    for article in multi:
+        query(copy, "UPDATE articles SET body = 'x' WHERE url = ?", (article["url"],))
+    archive = Archive(copy)
+    try:
+        report = reparse_module.reparse(archive)
+    finally:
+        archive.close()
+    assert report.problems == []
+    assert report.changed == len(multi)
+    assert set(report.fields) <= {"body"}
+    for article in multi:
+        [(body,)] = query(copy, "SELECT body FROM articles WHERE url = ?", (article["url"],))
+        assert body == article["body"]
+
+
 def test_view_counts_say_where_they_came_from(crawled):
     family, db, requests = crawled
     site = load_manifest(FIXTURES / family)["base_url"]

@@ -11,12 +11,14 @@ from __future__ import annotations
 import functools
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from pingan_crawler.analysis.filters import Filters
 from pingan_crawler.parsing.article import extract_article
 from pingan_crawler.parsing.model import Article
+from pingan_crawler.parsing.multipage import join_pages, next_missing_page
 from pingan_crawler.sites import ProfileError, SiteProfile, load_profile
 from pingan_crawler.storage import Archive, content_hash
 
@@ -68,11 +70,25 @@ class StoredPages:
     fetched_at: datetime | None
 
 
-def stored_pages(archive: Archive, row: dict) -> StoredPages:
-    """The stored input of one article; raises KeyError/ValueError if unreadable.
+# A stored page looked up by URL: its bytes and the Content-Type it was served with.
+PageLookup = Callable[[str], tuple[bytes, str | None] | None]
 
-    An article made of several pages would gather them here (and :func:`parse_pages` join
-    them): reparse goes through these two functions only.
+
+def stored_page(archive: Archive, url: str) -> tuple[bytes, str | None] | None:
+    """The latest stored snapshot of ``url`` (a later page of a multi-page article), if any."""
+    row = archive.db.execute(
+        "SELECT sha256, headers FROM snapshots WHERE url = ? "
+        "ORDER BY last_fetched_at DESC, id DESC LIMIT 1",
+        [url],
+    ).fetchone()
+    return (archive.snapshot_body(row[0]), content_type(row[1])) if row else None
+
+
+def stored_pages(archive: Archive, row: dict) -> StoredPages:
+    """The stored first page of one article; raises KeyError/ValueError if unreadable.
+
+    Later pages of a multi-page article are found while parsing (the first page names them)
+    and read through :func:`stored_page`.
     """
     return StoredPages(
         row["url"],
@@ -91,15 +107,28 @@ def _site_profile(site: str | None) -> SiteProfile | None:
         return None
 
 
-def parse_pages(pages: StoredPages) -> Article:
-    """Parse with the site's current profile, judging dates as of the fetch (runs in workers)."""
+def parse_pages(pages: StoredPages, later: PageLookup = lambda _url: None) -> Article:
+    """Parse with the site's current profile, judging dates as of the fetch; a multi-page
+    article is joined from the stored snapshots of its later pages, as the crawl joined it."""
     profile = _site_profile(pages.site)
-    return extract_article(pages.body, pages.url, profile, pages.content_type, now=pages.fetched_at)
+    done = [
+        extract_article(pages.body, pages.url, profile, pages.content_type, now=pages.fetched_at)
+    ]
+    while following := next_missing_page(done):
+        stored = later(following)
+        if stored is None:  # never fetched (the crawl noted it): join what there is
+            missing = f"later page {following} could not be fetched"
+            done = [replace(page, continuations=()) for page in done]
+            done[0] = replace(done[0], warnings=(*done[0].warnings, missing))
+            break
+        body, served_as = stored
+        done.append(extract_article(body, following, profile, served_as, now=pages.fetched_at))
+    return join_pages(done[0], done[1:])
 
 
 def reextract(archive: Archive, row: dict) -> Article:
-    """The article parsed again from its stored snapshot."""
-    return parse_pages(stored_pages(archive, row))
+    """The article parsed again from its stored snapshots."""
+    return parse_pages(stored_pages(archive, row), lambda url: stored_page(archive, url))
 
 
 def changed_fields(row: dict, article: Article) -> dict:
@@ -151,7 +180,7 @@ def reparse(
                 report.problems.append(f"article {row['id']} ({row['url']}): {exc}")
         updates = []
         for row, pages in readable:
-            article = parse_pages(pages)
+            article = parse_pages(pages, lambda url: stored_page(archive, url))
             if article.missing:
                 report.problems.append(
                     f"article {row['id']} ({row['url']}): the parser now finds no "
