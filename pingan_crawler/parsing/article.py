@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import lru_cache
 from urllib.parse import urljoin
-
-from lxml.cssselect import CSSSelector, SelectorError
 
 from pingan_crawler.parsing.counters import find_counter_url
 from pingan_crawler.parsing.dates import parse_publish_time
@@ -15,9 +12,11 @@ from pingan_crawler.parsing.decode import decode_html
 from pingan_crawler.parsing.generic import guess_body_node, guess_meta, guess_title
 from pingan_crawler.parsing.html import (
     clean_line,
+    first,
     inner_html,
     lines_of,
     parse_html,
+    select,
     strip_noise,
     text_of,
 )
@@ -123,29 +122,6 @@ def extract_article(
         continuations=later_pages([a.get("href", "") for a in root.iter("a")], url),
         counter_url=_counter_url(decoded.text, url, profile),
     )
-
-
-@lru_cache(maxsize=512)
-def _compiled(selector: str) -> CSSSelector:
-    try:
-        return CSSSelector(selector)
-    except SelectorError as exc:
-        raise ValueError(f"bad CSS selector {selector!r}: {exc}") from exc
-
-
-def select(root, selector: str) -> list:
-    """CSS select with the profile's selectors compiled once per process (they repeat on
-    every page of a crawl)."""
-    if not selector:
-        return []
-    if selector.startswith("meta[") and (head := root.find("head")) is not None:
-        root = head  # <meta> lives in <head>: no need to walk the body for it
-    return _compiled(selector)(root)
-
-
-def first(root, selector: str):
-    found = select(root, selector)
-    return found[0] if found else None
 
 
 def _between(text: str, markers: tuple[str, ...]):

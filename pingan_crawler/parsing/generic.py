@@ -19,7 +19,7 @@ import copy
 import re
 
 from pingan_crawler.parsing.dates import find_date_text, parse_publish_time
-from pingan_crawler.parsing.html import clean_line
+from pingan_crawler.parsing.html import clean_line, drop_keeping_tail
 from pingan_crawler.parsing.meta import LABEL_RE, LABEL_WORD_RE, MetaFields, parse_meta_line
 
 _TITLE_SPLIT = re.compile(r"\s*(?:[-_|｜—–]+|\s{2,}|::|»|<)\s*")
@@ -422,7 +422,7 @@ def _cleaned_copy(node, root):
         if not isinstance(el.tag, str) or el is clone or el.getparent() is None:
             continue
         if _should_drop(el, headline_key):
-            _drop_keep_tail(el)
+            drop_keeping_tail(el)
     return clone
 
 
@@ -455,14 +455,3 @@ def _is_meta_line(text: str) -> bool:
     if len(labels) >= 2:
         return True
     return len(labels) == 1 and find_date_text(text) is not None and len(text) <= 60
-
-
-def _drop_keep_tail(el) -> None:
-    parent = el.getparent()
-    if el.tail and el.tail.strip():
-        previous = el.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)

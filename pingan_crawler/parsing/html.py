@@ -62,6 +62,8 @@ def select(root, selector: str) -> list:
     """CSS select; a broken selector raises ValueError naming it."""
     if not selector:
         return []
+    if selector.startswith("meta[") and (head := root.find("head")) is not None:
+        root = head  # <meta> lives in <head>: no need to walk the body for it
     return _compiled(selector)(root)
 
 
@@ -117,10 +119,10 @@ def strip_noise(node, selectors: tuple[str, ...] = ()) -> None:
         # ASP.NET WebForms wrap the whole page in one <form>: only small forms are noise.
         if el.tag == "form" and _wraps_content(el):
             continue
-        _drop(el)
+        drop_keeping_tail(el)
     for selector in selectors:
         for el in select(node, selector):
-            _drop(el)
+            drop_keeping_tail(el)
 
 
 def _wraps_content(form) -> bool:
@@ -130,11 +132,11 @@ def _wraps_content(form) -> bool:
     return form.find(".//h1") is not None or len(form.findall(".//p")) >= 3
 
 
-def _drop(el) -> None:
+def drop_keeping_tail(el) -> None:
+    """Remove an element; its tail text belongs to the parent and stays."""
     parent = el.getparent()
     if parent is None:
         return
-    # Keep the tail text (it belongs to the parent), drop the element itself.
     if el.tail:
         previous = el.getprevious()
         if previous is not None:
