@@ -765,11 +765,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
-
-
 def cmd_crawl_redis(args: argparse.Namespace) -> int:
     """A distributed worker: shared frontier in Redis, items to Redis, no archive, no flock."""
     sites = profile_names() if args.all else args.sites
@@ -846,6 +841,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if report.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_ERRORS if report.unreadable or report.failed else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, where it can be caught
+        return code
+    except BrokenPipeError:  # `pingan sites | head`: the reader has seen enough
+        _silence_stdout()
+        return EXIT_OK
 
 
 if __name__ == "__main__":
