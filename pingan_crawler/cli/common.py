@@ -9,10 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pingan_crawler.fixtureserver import SAMPLE_SITE
 from pingan_crawler.parsing.dates import parse_publish_time
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-SAMPLE_SITE = REPO_ROOT / "tests" / "fixtures" / "pasxw"
+__all__ = ["SAMPLE_SITE"]  # imported from here by the command modules
 DEFAULT_DB = "data/pingan.db"
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_BLOCKED, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5
 
