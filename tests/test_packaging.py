@@ -67,3 +67,18 @@ def test_demo_runs_from_the_built_package_outside_the_checkout(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith("pasxw: 8 sections, 90 pages fetched, 67 articles stored")
     assert (elsewhere / "demo.db").is_file()
+
+
+def test_a_wrong_sample_directory_is_named_in_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "pingan_crawler.cli", "demo", "--fixtures", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"pingan demo: {tmp_path} is no sample site: it has no routes.json "
+        f"(give a fixture directory)"
+    )
