@@ -98,6 +98,7 @@ def _real(realpages):
         yield label, extract_article(body, url, None)
 
 
+@pytest.mark.slow
 def test_realpages_agree_with_their_labels(realpages):
     """Body (similarity ≥ 0.9), date (at the label's precision) and author against the
     datasets' own labels. Floors sit just under what the extractor reaches today (GNE on
