@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
+from pingan_crawler.fixtureserver import SAMPLE_SITE
 from pingan_crawler.parsing.article import extract_article
 from pingan_crawler.parsing.dates import parse_publish_time
 from pingan_crawler.parsing.decode import decode_html
@@ -53,7 +54,8 @@ Extractor = Callable[[Page], dict]
 def fixture_pages() -> list[Page]:
     """Every fixture article page with its expected JSON, all families present."""
     pages = []
-    for manifest_path in sorted(FIXTURES.glob("*/routes.json")):
+    sites = sorted([SAMPLE_SITE, *FIXTURES.iterdir()], key=lambda d: d.name)
+    for manifest_path in [d / "routes.json" for d in sites if (d / "routes.json").is_file()]:
         site_dir = manifest_path.parent
         manifest = json.loads(manifest_path.read_text("utf-8"))
         routes = manifest["routes"]

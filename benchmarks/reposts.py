@@ -35,7 +35,7 @@ from pingan_crawler.storage import Archive, content_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELLED = ROOT / "tests" / "fixtures" / "reposts" / "labelled.json"
-SAMPLE_CONTENT = ROOT / "tests" / "fixtures" / "pasxw" / "content"
+SAMPLE_CONTENT = ROOT / "pingan_crawler" / "sample-sites" / "pasxw" / "content"
 
 
 # -- 1. precision and recall -------------------------------------------------------------------

@@ -3,7 +3,7 @@
 ``python -m benchmarks.sitegen OUT_DIR [-n 10000]`` writes ``OUT_DIR/routes.json`` and the pages,
 served by :class:`pingan_crawler.fixtureserver.FixtureServer` like the bundled sample. Articles
 are recombined from the sample's own paragraphs, each with a sentence of its own so no two
-bodies are equal; the page template is the sample's (tests/fixtures/pasxw/build.py).
+bodies are equal; the page template is the sample's (pingan_crawler/sample-sites/pasxw/build.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pasxw"
+SAMPLE = Path(__file__).resolve().parent.parent / "pingan_crawler" / "sample-sites" / "pasxw"
 LIST_PAGE_SIZE = 20
 
 

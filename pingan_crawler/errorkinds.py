@@ -18,7 +18,6 @@ SOFT_404 = "soft_404"
 NOT_AN_ARTICLE = "not_an_article"
 ROBOTS_DISALLOWED = "robots_disallowed"
 PARSE_ERROR = "parse_error"
-SPIDER_ERROR = "spider_error"
 BLOCKED_PREFIX = "blocked:"
 
 # kind → what it means and what to do; the README table says the same.
@@ -34,7 +33,6 @@ KINDS: dict[str, str] = {
     NOT_AN_ARTICLE: "the page has no title or no body: an empty shell, a nav page",
     ROBOTS_DISALLOWED: "robots.txt forbids the URL (or fails with 5xx: site stopped)",
     PARSE_ERROR: "the parser raised on this page: a bug, keep the snapshot and report it",
-    SPIDER_ERROR: "the spider raised outside parsing: a bug",
     BLOCKED_PREFIX + "<vendor>": "an anti-bot challenge (ruishu, jiasule, yunsuo, aliyun, "
     "cloudflare, waf); the site is stopped for this run, exit code 3",
 }

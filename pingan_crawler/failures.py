@@ -1,4 +1,9 @@
-"""Name a failed request's error kind: what went wrong, in the vocabulary of errorkinds."""
+"""Why a request gave nothing: the exceptions the middlewares raise, and the error kind (in the
+vocabulary of errorkinds) with a message for any failed request.
+
+The middlewares raise, the spiders' errbacks describe: both import this module, and it imports
+neither.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,22 @@ from twisted.internet.error import TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
 from pingan_crawler import errorkinds
-from pingan_crawler.middlewares import Blocked, Refused, SiteStopped
+
+
+class Refused(IgnoreRequest):
+    """A response the crawler will not use; the spider's errback records it as one error."""
+
+    def __init__(self, kind: str, detail: str, response: Response | None = None):
+        super().__init__(detail)
+        self.kind, self.detail, self.response = kind, detail, response
+
+
+class Blocked(IgnoreRequest):
+    """A challenge, already recorded by ``BlockDetection``; nothing more to record."""
+
+
+class SiteStopped(IgnoreRequest):
+    """A request dropped because its site was blocked earlier in this run."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,9 @@ A fixture directory holds ``routes.json`` (request path with query → file, sta
 the files. The server answers only what is listed (anything else is an IIS-style 404), never
 recodes a byte, and keeps a log of requests so tests can count what a crawl fetched.
 
+The bundled sample (:data:`SAMPLE_SITE`) lives in the package, the test sites in
+``tests/fixtures/``.
+
 Hostile behaviours are route options (see ``tests/fixtures/hostile``): ``"delay": s`` answers
 after s seconds, ``"fail_first": {"count": n, "status": 500, "headers": {...}}`` answers the first
 n requests with that status (then the page), ``"truncate_to": n`` promises the whole body in
@@ -26,6 +29,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 NOT_FOUND = b"<html><head><title>404</title></head><body><h1>HTTP 404</h1></body></html>"
+# The bundled sample of 平安绍兴新闻网 (`pingan demo`, `pingan serve`): package data, so it is
+# there in an installed wheel as in a checkout.
+SAMPLE_SITE = Path(__file__).resolve().parent / "sample-sites" / "pasxw"
 
 
 def form_key(body: str) -> str:

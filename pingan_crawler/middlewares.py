@@ -16,7 +16,6 @@ from urllib.parse import urljoin, urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import sleep
@@ -24,6 +23,8 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.response import response_status_message
 
 from pingan_crawler import errorkinds
+from pingan_crawler.crawl.glue import first_requested_url, headers_of, public_mapper, snapshot_of
+from pingan_crawler.failures import Blocked, Refused, SiteStopped
 from pingan_crawler.items import PageError
 from pingan_crawler.parsing.challenge import detect_challenge, is_challenge_url
 from pingan_crawler.session import record_page_error
@@ -32,32 +33,8 @@ logger = logging.getLogger(__name__)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
-class Refused(IgnoreRequest):
-    """A response the crawler will not use; the spider's errback records it as one error."""
-
-    def __init__(self, kind: str, detail: str, response: Response | None = None):
-        super().__init__(detail)
-        self.kind, self.detail, self.response = kind, detail, response
-
-
-class Blocked(IgnoreRequest):
-    """A challenge, already recorded by :class:`BlockDetection`; nothing more to record."""
-
-
-class SiteStopped(IgnoreRequest):
-    """A request dropped because its site was blocked earlier in this run."""
-
-
-def headers_of(response: Response) -> dict[str, list[str]]:
-    return {
-        name.decode("latin-1"): [v.decode("latin-1") for v in values]
-        for name, values in response.headers.items()
-    }
-
-
 def _public(crawler: Crawler, url: str) -> str:
-    profile = getattr(crawler.spider, "profile", None)
-    return profile.to_public(url) if profile else url
+    return public_mapper(crawler)(url)
 
 
 class BlockDetection:
@@ -83,7 +60,7 @@ class BlockDetection:
             raise SiteStopped(f"site stopped for this run: {self.stopped}")
         vendor = is_challenge_url(request.url)
         if vendor:
-            first = request.meta.get("redirect_urls", [request.url])[0]
+            first = first_requested_url(request)
             self.block(request, vendor, None, f"redirected from {first} to {request.url}")
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -110,7 +87,7 @@ class BlockDetection:
         return urlsplit(request.url).path == "/robots.txt" and response.status >= 500 and last_try
 
     def block(self, request: Request, vendor: str, response: Response | None, how: str) -> None:
-        url = _public(self.crawler, request.meta.get("redirect_urls", [request.url])[0])
+        url = _public(self.crawler, first_requested_url(request))
         detail = (
             f"{vendor} anti-bot challenge at {url} ({how}); not retried or solved, "
             f"site stopped for this run — crawl it later, slower, or ask the site"
@@ -127,10 +104,9 @@ class BlockDetection:
         self, request: Request, response: Response | None, kind: str, detail: str, reason: str
     ) -> None:
         """Record the error with its snapshot; on the first stop, close the site's run."""
-        from pingan_crawler.spiders.pingan import snapshot_of  # the spider imports us
-
-        url = _public(self.crawler, request.meta.get("redirect_urls", [request.url])[0])
-        snap = snapshot_of(response, _public(self.crawler, response.url)) if response else None
+        to_public = public_mapper(self.crawler)
+        url = to_public(first_requested_url(request))
+        snap = snapshot_of(response, to_public, request) if response else None
         site = getattr(getattr(self.crawler.spider, "profile", None), "name", "")
         status = response.status if response else None
         record_page_error(self.crawler, PageError(site, url, kind, detail, status, snap))

@@ -8,6 +8,7 @@ from weakref import WeakKeyDictionary
 from scrapy.crawler import Crawler
 from scrapy.utils.misc import load_object
 
+from pingan_crawler.crawl.glue import end_reason
 from pingan_crawler.items import PageError
 from pingan_crawler.storage import Archive
 
@@ -40,9 +41,8 @@ def session_for(crawler: Crawler) -> CrawlSession:
 def end_session(crawler: Crawler, reason: str) -> CrawlSession | None:
     session = _SESSIONS.pop(crawler, None)
     if session is not None:
-        # Scrapy's "shutdown" is a SIGTERM/SIGINT: the run was interrupted, not finished.
-        reason = "interrupted" if reason == "shutdown" else reason
-        session.archive.finish_crawl(session.crawl_id, reason, crawler.stats.get_stats())
+        stats = crawler.stats.get_stats()
+        session.archive.finish_crawl(session.crawl_id, end_reason(reason), stats)
         session.archive.close()
     return session
 

@@ -59,7 +59,7 @@ FEED_EXPORT_ENCODING = "utf-8"
 # Distributed crawling (README "Scaling out"): with REDIS_URL set (`pingan crawl --redis URL`,
 # `scrapy crawl pingan -s REDIS_URL=…`) this add-on switches on the shared Redis frontier and
 # item queue; without it, it does nothing.
-ADDONS = {"pingan_crawler.distributed.DistributedAddon": 0}
+ADDONS = {"pingan_crawler.distributed.addon.DistributedAddon": 0}
 REDIS_URL = None
 # Seconds a worker waits with nothing to do (queue empty, no live worker busy) before it exits,
 # so cron runs end (scrapy-redis's setting; 0 waits forever).

@@ -11,11 +11,23 @@ from pathlib import Path
 
 import pytest
 
+from pingan_crawler.fixtureserver import SAMPLE_SITE
+
 FIXTURES = Path(__file__).parent / "fixtures"
-PASXW = FIXTURES / "pasxw"
+# The bundled sample ships in the package (pingan demo serves it from a wheel too); the other
+# sample sites are the tests' own.
+PASXW = SAMPLE_SITE
+SITE_DIRS = {
+    d.name: d for d in [PASXW, *sorted(FIXTURES.iterdir())] if (d / "routes.json").is_file()
+}
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 REALPAGES = SHARED / "realpages"
 PINGAN = [sys.executable, "-m", "pingan_crawler.cli"]
+
+
+def site_dir(name: str) -> Path:
+    """A sample site's directory by name (``pasxw``, ``trs``, ``hostile`` …)."""
+    return SITE_DIRS[name]
 
 
 def load_manifest(site_dir: Path = PASXW) -> dict:

@@ -10,6 +10,7 @@ import sys
 import zlib
 from pathlib import Path
 
+import pytest
 from conftest import PASXW, expected_articles, load_manifest, query, run_pingan
 
 from pingan_crawler.fixtureserver import FixtureServer
@@ -28,6 +29,7 @@ COLUMNS = {
 }
 
 
+@pytest.mark.slow
 def test_every_article_is_stored_once_with_its_expected_fields(demo_db):
     rows = query(
         demo_db,
@@ -129,6 +131,7 @@ def test_view_counts_are_recorded_as_observations(demo_db):
     assert seed == [(seed[0][0], 1154, "1154次", "page")]
 
 
+@pytest.mark.slow
 def test_second_run_adds_nothing_and_loses_nothing(demo_db_copy):
     before = {
         t: query(demo_db_copy, f"SELECT * FROM {t} ORDER BY 1")
@@ -148,6 +151,7 @@ def test_second_run_adds_nothing_and_loses_nothing(demo_db_copy):
     assert requests == 8 + 1
 
 
+@pytest.mark.slow
 def test_demo_output_names_the_summary_fields(tmp_path):
     db = tmp_path / "x.db"
     result = run_pingan("demo", "--db", str(db), db=db)
@@ -164,6 +168,7 @@ def test_demo_output_names_the_summary_fields(tmp_path):
     assert "pages fetched" in result.stderr  # progress lines
 
 
+@pytest.mark.slow
 def test_scrapy_crawl_from_the_repo_root(tmp_path):
     """`scrapy crawl pingan -a site=pasxw -a base_url=…` against a running sample server."""
     db = tmp_path / "scrapy.db"

@@ -90,6 +90,7 @@ def site(tmp_path) -> Path:
     return copy
 
 
+@pytest.mark.slow
 def test_second_run_fetches_only_what_is_new(site, tmp_path):
     db = tmp_path / "a.db"
     with FixtureServer(site) as server:
@@ -114,6 +115,7 @@ def test_second_run_fetches_only_what_is_new(site, tmp_path):
     assert query(db, "SELECT blocked FROM crawls WHERE id = 2") == [(0,)]
 
 
+@pytest.mark.slow
 def test_max_pages_and_since_bound_a_backfill(tmp_path):
     db = tmp_path / "b.db"
     with FixtureServer(PASXW) as server:
@@ -137,6 +139,7 @@ def test_overlapping_run_exits_at_once_naming_the_holder(tmp_path):
     assert f'"pid": {os.getpid()}' in result.stderr
 
 
+@pytest.mark.slow
 def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
     db = tmp_path / "d.db"
     lock_path(db, "pasxw").write_text('{"pid": 999999, "host": "gone", "site": "pasxw"}')
@@ -147,6 +150,7 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
     assert lock_path(db, "pasxw").read_text() == ""
 
 
+@pytest.mark.slow
 def test_sigterm_commits_and_records_an_interrupted_run(tmp_path):
     db = tmp_path / "e.db"
     with FixtureServer(PASXW, delay=0.4) as server:
@@ -176,6 +180,7 @@ def wait_for_crawl_row(db: Path, crawl_id: int, timeout: float = 60) -> None:
     raise AssertionError(f"crawl #{crawl_id} did not start within {timeout}s")
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_loses_nothing(tmp_path):
     db = tmp_path / "f.db"
     rng = random.Random(4)
@@ -228,6 +233,7 @@ def test_status_reports_each_site(demo_db, tmp_path):
     assert "(finished)" in line
 
 
+@pytest.mark.slow
 def test_refresh_views_adds_a_reading_per_recent_article(demo_db_copy):
     before = query(demo_db_copy, "SELECT count(*) FROM view_counts")[0][0]
     with FixtureServer(PASXW) as server:
@@ -256,6 +262,7 @@ def test_refresh_views_adds_a_reading_per_recent_article(demo_db_copy):
     assert seed == [(1154,), (1154,)]
 
 
+@pytest.mark.slow
 def test_crawl_writes_a_log_file_next_to_the_archive(tmp_path):
     db = tmp_path / "g.db"
     with FixtureServer(PASXW) as server:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import FIXTURES, PASXW, expected_articles, load_manifest
+from conftest import PASXW, SITE_DIRS, expected_articles, load_manifest, site_dir
 
 from pingan_crawler.parsing.discover import discover_list_page, discover_sections
 
@@ -230,23 +230,19 @@ def test_empty_or_broken_pages_give_nothing():
 # --- the CMS-family sample sites, walked with no profile ---------------------------------
 
 # The sample sites of the CMS families (the hostile test site is no family's and has no nav).
-FAMILY_SITES = [
-    d.name
-    for d in sorted(FIXTURES.glob("*"))
-    if (d / "routes.json").is_file() and d.name != "hostile"
-]
+FAMILY_SITES = [name for name in sorted(SITE_DIRS) if name != "hostile"]
 
 
 def _family(name: str):
-    manifest = load_manifest(FIXTURES / name)
+    manifest = load_manifest(site_dir(name))
     base = manifest.get("base_url", BASE)
-    expected = expected_articles(FIXTURES / name)
+    expected = expected_articles(site_dir(name))
 
     def fetch(url: str) -> tuple[bytes, str] | None:
         route = manifest["routes"].get(url[len(base) :] or "/")
         if route is None:
             return None
-        return (FIXTURES / name / route["file"]).read_bytes(), route["headers"].get(
+        return (site_dir(name) / route["file"]).read_bytes(), route["headers"].get(
             "Content-Type", ""
         )
 

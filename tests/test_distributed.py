@@ -110,6 +110,7 @@ def shared_state_is_clean(client) -> None:
     assert not client.exists("pingan:pasxw:run")  # the next run seeds again
 
 
+@pytest.mark.slow
 def test_two_workers_and_one_writer_store_every_article_once(redis_url, tmp_path):
     client = redis.Redis.from_url(redis_url)
     db = tmp_path / "archive.db"
@@ -158,6 +159,7 @@ def test_two_workers_and_one_writer_store_every_article_once(redis_url, tmp_path
     assert refetched == sorted(f"/list.asp?lb={n}" for n in range(1, 9))
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_crawl_loses_nothing(redis_url, tmp_path):
     client = redis.Redis.from_url(redis_url)
     db = tmp_path / "archive.db"
@@ -183,6 +185,7 @@ def test_a_worker_killed_mid_crawl_loses_nothing(redis_url, tmp_path):
     shared_state_is_clean(client)
 
 
+@pytest.mark.slow
 def test_a_killed_writer_replays_nothing_twice(redis_url, tmp_path, demo_db):
     from pingan_crawler.distributed import ITEMS_KEY, PROCESSING_KEY
     from pingan_crawler.distributed.ingest import Ingest
@@ -233,6 +236,7 @@ def test_a_second_writer_on_the_same_redis_exits_4(redis_url, tmp_path):
     assert "otherhost-4242" in result.stderr
 
 
+@pytest.mark.slow
 def test_scrapy_crawl_with_redis_url_writes_no_archive(redis_url, tmp_path):
     client = redis.Redis.from_url(redis_url)
     db = tmp_path / "never.db"
@@ -302,6 +306,7 @@ def test_items_cross_the_wire_unchanged():
         Message.loads(b"\x80garbage")
 
 
+@pytest.mark.slow
 def test_unreachable_redis_is_named_with_what_to_do(tmp_path):
     port = _free_port()  # nothing listens there
     url = f"redis://127.0.0.1:{port}/0"
@@ -333,6 +338,7 @@ def test_writer_rebuilds_the_mirror_workers_read_from_the_archive(redis_url, dem
     assert len(walked) == 8
 
 
+@pytest.mark.slow
 def test_a_failed_article_is_fetched_again_by_the_next_run(redis_url, tmp_path):
     path = "/index.asp?bh=2020723152951706"
     site = tmp_path / "site"
@@ -358,6 +364,7 @@ def test_a_failed_article_is_fetched_again_by_the_next_run(redis_url, tmp_path):
     assert not redis.Redis.from_url(redis_url).hlen("pingan:pasxw:pending")
 
 
+@pytest.mark.slow
 def test_a_challenge_seen_by_a_worker_reaches_the_archive_through_the_writer(redis_url, tmp_path):
     """BlockDetection records its error through the worker's sink: Redis, never SQLite."""
     hostile = ROOT / "tests" / "fixtures" / "hostile"

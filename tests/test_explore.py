@@ -143,6 +143,7 @@ def test_explore_command_serves_the_archive(explore_server):
     assert [r["url"] for r in found] == [SEED_URL]
 
 
+@pytest.mark.slow
 def test_headless_chromium_finds_a_known_article(explore_server, tmp_path):
     if not Path(CHROMIUM).exists():
         pytest.skip(

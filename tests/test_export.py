@@ -118,6 +118,7 @@ def _peak_export_memory(archive: Archive) -> int:
     return peak
 
 
+@pytest.mark.slow
 def test_export_memory_does_not_grow_with_the_archive(tmp_path):
     # Past the first two batches of rows, memory stays flat: 4× the rows, the same peak.
     small = _peak_export_memory(_bulk_archive(tmp_path / "small.db", 2_500))

@@ -77,6 +77,7 @@ def crawled(request, first_crawl):
     return (request.param, *first_crawl(request.param))
 
 
+@pytest.mark.slow
 def test_every_article_is_stored_with_its_expected_fields(crawled):
     family, db, _ = crawled
     expected = {e["url"]: e for e in expected_articles(FIXTURES / family)}
@@ -91,6 +92,7 @@ def test_every_article_is_stored_with_its_expected_fields(crawled):
         assert pages == len(want["pages"]), url
 
 
+@pytest.mark.slow
 def test_multi_page_articles_are_one_article_with_every_page_snapshotted(crawled):
     family, db, _ = crawled
     site = load_manifest(FIXTURES / family)["base_url"]
@@ -107,6 +109,7 @@ def test_multi_page_articles_are_one_article_with_every_page_snapshotted(crawled
         assert body == article["body"]
 
 
+@pytest.mark.slow
 def test_reparse_joins_multi_page_articles_from_their_stored_pages(crawled, tmp_path, monkeypatch):
     """Offline reparse reads later pages from the archive: nothing changes, and a damaged
     multi-page body is restored whole, not cut to its first page."""
@@ -135,6 +138,7 @@ def test_reparse_joins_multi_page_articles_from_their_stored_pages(crawled, tmp_
         assert body == article["body"]
 
 
+@pytest.mark.slow
 def test_view_counts_say_where_they_came_from(crawled):
     family, db, requests = crawled
     site = load_manifest(FIXTURES / family)["base_url"]
@@ -157,6 +161,7 @@ def test_view_counts_say_where_they_came_from(crawled):
             assert article["url"] not in rows or rows[article["url"]][1] == "page"
 
 
+@pytest.mark.slow
 def test_every_snapshot_is_the_served_bytes(crawled):
     family, db, _ = crawled
     manifest = load_manifest(FIXTURES / family)
@@ -168,6 +173,7 @@ def test_every_snapshot_is_the_served_bytes(crawled):
             assert zlib.decompress(data) == (FIXTURES / family / route["file"]).read_bytes()
 
 
+@pytest.mark.slow
 def test_trs_pages_stop_at_the_count_the_pager_script_gives(first_crawl):
     _, requests = first_crawl("trs")
     stubs = load_manifest(FIXTURES / "trs")["traps"]["stub_list_pages"].split()
@@ -176,6 +182,7 @@ def test_trs_pages_stop_at_the_count_the_pager_script_gives(first_crawl):
     assert {"/padt/index_1.shtml", "/padt/index_2.shtml"} <= fetched
 
 
+@pytest.mark.slow
 def test_hanweb_later_records_come_from_dataproxy_posts_and_a_second_run_stops_early(
     first_crawl, tmp_path
 ):
@@ -195,6 +202,7 @@ def test_hanweb_later_records_come_from_dataproxy_posts_and_a_second_run_stops_e
     assert sorted(fetched) == [f"/col/col{c}/index.html" for c in (60096, 60097, 60098)]
 
 
+@pytest.mark.slow
 def test_counters_are_not_fetched_unless_the_profile_opts_in(tmp_path):
     profiles = tmp_path / "profiles"
     profiles.mkdir()
@@ -220,6 +228,7 @@ def test_counters_are_not_fetched_unless_the_profile_opts_in(tmp_path):
     ) == [(24,)]
 
 
+@pytest.mark.slow
 def test_refresh_views_reads_the_counter_again_and_says_so(first_crawl, tmp_path):
     first_db, _ = first_crawl("dedecms")
     db = tmp_path / "r.db"
@@ -261,6 +270,7 @@ def test_refresh_views_reads_the_counter_again_and_says_so(first_crawl, tmp_path
         assert counter == site + expected[url]["counter_path"]
 
 
+@pytest.mark.slow
 def test_max_pages_bounds_hanweb_posts_too(tmp_path):
     result, requests = crawl("hanweb", tmp_path / "m.db", "--max-pages", "2")
     assert result.returncode == 0, result.stderr[-2000:]

@@ -13,7 +13,7 @@ import re
 from difflib import SequenceMatcher
 
 import pytest
-from conftest import FIXTURES
+from conftest import SITE_DIRS, site_dir
 
 from pingan_crawler.parsing.article import extract_article
 from pingan_crawler.parsing.generic import guess_title
@@ -24,7 +24,7 @@ FIELDS = ("title", "publish_time", "source", "editor", "author", "body", "images
 
 def _fixture_articles() -> list[tuple[str, dict, dict]]:
     found = []
-    for manifest_path in sorted(FIXTURES.glob("*/routes.json")):
+    for manifest_path in (SITE_DIRS[name] / "routes.json" for name in sorted(SITE_DIRS)):
         manifest = json.loads(manifest_path.read_text("utf-8"))
         for path in sorted((manifest_path.parent / "expected").glob("*.json")):
             expected = json.loads(path.read_text("utf-8"))
@@ -37,7 +37,7 @@ ARTICLES = _fixture_articles()
 
 def _parse_route(family: str, manifest: dict, path: str, url: str):
     route = manifest["routes"][path]
-    body = (FIXTURES / family / route["file"]).read_bytes()
+    body = (site_dir(family) / route["file"]).read_bytes()
     return extract_article(body, url, None, route["headers"].get("Content-Type"))
 
 
@@ -98,6 +98,7 @@ def _real(realpages):
         yield label, extract_article(body, url, None)
 
 
+@pytest.mark.slow
 def test_realpages_agree_with_their_labels(realpages):
     """Body (similarity ≥ 0.9), date (at the label's precision) and author against the
     datasets' own labels. Floors sit just under what the extractor reaches today (GNE on

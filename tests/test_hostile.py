@@ -84,6 +84,7 @@ def only_error(run: Run, name: str, kind: str) -> tuple:
 
 
 # -- the run as a whole ---------------------------------------------------------------------
+@pytest.mark.slow
 def test_hostile_run_finishes_with_errors_exit_1(run):
     assert run.result.returncode == 1, run.result.stderr
     assert run.result.stdout.startswith("hostile: 2 sections")
@@ -93,6 +94,7 @@ def test_hostile_run_finishes_with_errors_exit_1(run):
     assert errors == query(run.db, "SELECT count(*) FROM errors")[0][0]
 
 
+@pytest.mark.slow
 def test_every_listed_case_ends_as_its_expected_outcome(run):
     for name, outcome in MANIFEST["expected"].items():
         if outcome in ("article", "duplicate"):
@@ -102,6 +104,7 @@ def test_every_listed_case_ends_as_its_expected_outcome(run):
             assert [r[0] for r in run.errors(name)] == [outcome], name
 
 
+@pytest.mark.slow
 def test_nothing_false_is_stored_as_an_article(run):
     rows = query(run.db, "SELECT url, title, body FROM articles")
     assert rows and all(title and body for _url, title, body in rows)
@@ -110,12 +113,14 @@ def test_nothing_false_is_stored_as_an_article(run):
 
 
 # -- one test per hostile case -------------------------------------------------------------------
+@pytest.mark.slow
 def test_truncated_body_is_an_error(run):
     _kind, detail, _status, _snap = only_error(run, "truncated", "truncated")
     assert "Content-Length" in detail
     assert len(run.fetch_times("/news/truncated.html")) == 2  # retried once, then given up
 
 
+@pytest.mark.slow
 def test_utf8_header_on_gb2312_bytes_decodes_as_gbk(run):
     article = run.article("utf8_header")
     assert article["title"] == "镕铸平安：基层网格员的一天"
@@ -124,6 +129,7 @@ def test_utf8_header_on_gb2312_bytes_decodes_as_gbk(run):
     assert any("utf-8" in w for w in json.loads(article["warnings"]))
 
 
+@pytest.mark.slow
 def test_gb2312_without_declaration_decodes(run):
     article = run.article("no_declaration")
     assert article["title"] == "平安村居创建工作通过验收"
@@ -131,45 +137,53 @@ def test_gb2312_without_declaration_decodes(run):
 
 
 @pytest.mark.parametrize(("name", "what"), [("image", "PNG image"), ("report", "PDF document")])
+@pytest.mark.slow
 def test_binary_served_as_html_is_not_html(run, name, what):
     _kind, detail, status, snap = only_error(run, name, "not_html")
     assert what in detail and "text/html" in detail
     assert status == 200 and snap is not None
 
 
+@pytest.mark.slow
 def test_page_over_the_size_limit_is_too_large(run):
     _kind, detail, _status, _snap = only_error(run, "huge", "too_large")
     assert "100000" in detail and "DOWNLOAD_MAXSIZE" in detail
 
 
+@pytest.mark.slow
 def test_redirect_loop_is_reported_once(run):
     _kind, detail, status, _snap = only_error(run, "loop_a", "redirect_loop")
     assert status == 302
     assert f"{BASE}/news/loop_a.html → {BASE}/news/loop_b.html → {BASE}/news/loop_a.html" in detail
 
 
+@pytest.mark.slow
 def test_soft_404_with_js_redirect_is_not_an_article(run):
     _kind, detail, status, snap = only_error(run, "gone", "soft_404")
     assert status == 200 and snap is not None
     assert "redirects to '/'" in detail
 
 
+@pytest.mark.slow
 def test_homepage_reached_by_redirect_is_never_an_article(run):
     _kind, detail, _status, _snap = only_error(run, "moved", "soft_404")
     assert f"redirected to {BASE}/" in detail
 
 
+@pytest.mark.slow
 def test_empty_shell_is_not_an_article(run):
     _kind, detail, status, snap = only_error(run, "shell", "not_an_article")
     assert "no body" in detail and status == 200 and snap is not None
 
 
+@pytest.mark.slow
 def test_slower_than_the_timeout_is_a_timeout(run):
     _kind, detail, status, snap = only_error(run, "slow", "timeout")
     assert status is None and snap is None
     assert "1.0 seconds" in detail
 
 
+@pytest.mark.slow
 def test_500_then_success_is_stored_after_a_backoff(run):
     assert run.article("flaky")["title"] == "一次服务器错误后恢复的新闻"
     assert run.errors("flaky") == []
@@ -177,12 +191,14 @@ def test_500_then_success_is_stored_after_a_backoff(run):
     assert second - first >= 0.3  # PINGAN_RETRY_BACKOFF
 
 
+@pytest.mark.slow
 def test_429_waits_for_retry_after(run):
     assert run.article("busy")["title"] == "限流后恢复的新闻"
     first, second = run.fetch_times("/news/busy.html")
     assert second - first >= 1.0  # Retry-After: 1, longer than the backoff
 
 
+@pytest.mark.slow
 def test_date_0000_is_null_with_raw_and_warning(run):
     article = run.article("date_zero")
     assert article["published_at"] is None
@@ -190,6 +206,7 @@ def test_date_0000_is_null_with_raw_and_warning(run):
     assert any("impossible date" in w for w in json.loads(article["warnings"]))
 
 
+@pytest.mark.slow
 def test_date_2099_is_null_with_raw_and_warning(run):
     article = run.article("date_future")
     assert article["published_at"] is None
@@ -197,6 +214,7 @@ def test_date_2099_is_null_with_raw_and_warning(run):
     assert any("future" in w for w in json.loads(article["warnings"]))
 
 
+@pytest.mark.slow
 def test_two_digit_year_is_read_with_a_warning(run):
     article = run.article("date_2digit")
     assert article["published_at"] == "2014-01-09T00:00:00+08:00"
@@ -205,23 +223,27 @@ def test_two_digit_year_is_read_with_a_warning(run):
 
 
 @pytest.mark.parametrize(("name", "raw"), [("views_negative", "-5次"), ("views_abc", "abc次")])
+@pytest.mark.slow
 def test_bad_view_count_is_null_with_raw_and_warning(run, name, raw):
     article = run.article(name)
     assert article["view_count"] is None and article["view_count_raw"] == raw
     assert any("not a non-negative integer" in w for w in json.loads(article["warnings"]))
 
 
+@pytest.mark.slow
 def test_empty_view_count_is_null_without_warning(run):
     article = run.article("views_empty")
     assert article["view_count"] is None
     assert json.loads(article["warnings"]) == []
 
 
+@pytest.mark.slow
 def test_empty_title_is_not_an_article(run):
     _kind, detail, _status, snap = only_error(run, "no_title", "not_an_article")
     assert "no title" in detail and snap is not None
 
 
+@pytest.mark.slow
 def test_all_nav_page_is_not_an_article(run):
     _kind, detail, _status, snap = only_error(run, "all_nav", "not_an_article")
     assert "no body" in detail and snap is not None
@@ -231,6 +253,7 @@ def test_all_nav_page_is_not_an_article(run):
     assert "#content" in warnings  # the parser's warnings are kept with the error
 
 
+@pytest.mark.slow
 def test_same_article_under_two_urls_is_one_article(run):
     a, b = run.article("same_a"), run.article("same_b")
     assert a == b
@@ -238,6 +261,7 @@ def test_same_article_under_two_urls_is_one_article(run):
     assert n == 1
 
 
+@pytest.mark.slow
 def test_robots_disallowed_section_is_not_fetched(run):
     [(kind, detail)] = query(
         run.db, "SELECT kind, detail FROM errors WHERE url = ?", (f"{BASE}/neibu/index.html",)
@@ -246,12 +270,14 @@ def test_robots_disallowed_section_is_not_fetched(run):
     assert not [p for _t, p, _ua in run.log if p.startswith("/neibu/")]
 
 
+@pytest.mark.slow
 def test_missing_page_is_an_http_status_error(run):
     _kind, detail, status, snap = only_error(run, "missing", "http_status")
     assert status == 404 and "404" in detail
     assert snap is not None  # the 404 page arrived, so it is kept
 
 
+@pytest.mark.slow
 def test_robots_first_and_an_honest_user_agent(run):
     assert run.log[0][1] == "/robots.txt"
     agents = {ua for _t, _p, ua in run.log}
@@ -260,6 +286,7 @@ def test_robots_first_and_an_honest_user_agent(run):
     assert agent.startswith("pingan-crawler/") and "contact:" in agent
 
 
+@pytest.mark.slow
 def test_pingan_errors_lists_the_run_by_kind(run):
     result = run_pingan("errors", "--db", str(run.db), db=run.db)
     assert result.returncode == 0, result.stderr
@@ -325,6 +352,7 @@ def assert_blocked(run: Run, vendor: str, url: str, status: int | None) -> None:
         )
 
 
+@pytest.mark.slow
 def test_ruishu_412_challenge_blocks_the_site(tmp_path):
     # missing.html is the first article the crawl asks for
     run = blocked_run(tmp_path, "/news/missing.html", "/challenge/ruishu")
@@ -335,18 +363,21 @@ def test_ruishu_412_challenge_blocks_the_site(tmp_path):
     assert query(run.db, "SELECT count(*) FROM articles") == [(0,)]
 
 
+@pytest.mark.slow
 def test_jiasule_521_challenge_on_a_list_page_blocks_the_site(tmp_path):
     run = blocked_run(tmp_path, "/news/index.html", "/challenge/jiasule")
     assert_blocked(run, "jiasule", f"{BASE}/news/index.html", 521)
     assert [p for _t, p, _ua in run.log] == ["/robots.txt", "/news/index.html"]
 
 
+@pytest.mark.slow
 def test_yunsuo_verify_redirect_blocks_the_site(tmp_path):
     run = blocked_run(tmp_path, "/news/missing.html", "/challenge/yunsuo_redirect")
     assert_blocked(run, "yunsuo", f"{BASE}/news/missing.html", None)
     assert not [p for _t, p, _ua in run.log if "security_verify_data" in p]  # never followed
 
 
+@pytest.mark.slow
 def test_robots_txt_answered_by_a_challenge_blocks_the_site(tmp_path):
     run = blocked_run(tmp_path, "/robots.txt", "/challenge/ruishu")
     assert_blocked(run, "ruishu", f"{BASE}/robots.txt", 412)
@@ -354,6 +385,7 @@ def test_robots_txt_answered_by_a_challenge_blocks_the_site(tmp_path):
 
 
 # -- readers during a crawl ----------------------------------------------------------------------
+@pytest.mark.slow
 def test_readers_hammering_during_a_crawl_never_see_database_is_locked(tmp_path):
     """An analyst's queries (plain sqlite3, default settings) while a crawl writes."""
     db = tmp_path / "busy.db"
@@ -434,6 +466,7 @@ def test_bad_setting_or_profile_path_is_a_usage_error(tmp_path):
     assert no_file.returncode == 2 and str(missing) in no_file.stderr
 
 
+@pytest.mark.slow
 def test_429_pauses_the_whole_site_for_retry_after(tmp_path):
     db = tmp_path / "paused.db"
     with FixtureServer(HOSTILE) as server:
@@ -448,6 +481,7 @@ def test_429_pauses_the_whole_site_for_retry_after(tmp_path):
     assert len([t for t, p, _ua in log if t > refused_at]) > 3  # the crawl went on after
 
 
+@pytest.mark.slow
 def test_robots_txt_failing_with_5xx_stops_the_site(tmp_path):
     """RFC 9309: robots.txt unreachable through server errors means complete disallow."""
     db = tmp_path / "robots5xx.db"

@@ -278,6 +278,7 @@ def test_demo_exact_repost_still_merges_and_a_near_copy_clusters(demo_db_copy):
 # -- the command -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_reposts_command_lists_filters_and_rebuilds(labelled_archive, tmp_path):
     db = tmp_path / "copy.db"
     labelled_archive.db.execute("VACUUM INTO ?", [str(db)])

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import FIXTURES, PINGAN, expected_articles, query
 
 from pingan_crawler.fixtureserver import FixtureServer
@@ -25,6 +26,7 @@ def crawl_start_urls(family: str, paths: list[str], db: Path) -> tuple[str, list
         return server.base_url, list(server.requests)
 
 
+@pytest.mark.slow
 def test_list_pages_given_as_start_urls_are_walked_to_their_end(tmp_path):
     db = tmp_path / "g.db"
     base, requests = crawl_start_urls("trs", ["/padt/index.shtml", "/zfyw/index.shtml"], db)
@@ -46,6 +48,7 @@ def test_list_pages_given_as_start_urls_are_walked_to_their_end(tmp_path):
     assert "/padt/index_3.shtml" not in fetched
 
 
+@pytest.mark.slow
 def test_a_homepage_start_url_follows_the_nav_to_every_section(tmp_path):
     db = tmp_path / "h.db"
     base, _ = crawl_start_urls("dedecms", ["/"], db)
@@ -57,6 +60,7 @@ def test_a_homepage_start_url_follows_the_nav_to_every_section(tmp_path):
     assert {"政法动态", "平安创建", "以案说法"} <= sections
 
 
+@pytest.mark.slow
 def test_scrapy_crawl_takes_a_start_url(tmp_path):
     db = tmp_path / "s.db"
     with FixtureServer(FIXTURES / "phpcms") as server:

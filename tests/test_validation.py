@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 from conftest import PASXW, query, run_pingan
 
 
+@pytest.mark.slow
 def test_empty_shell_page_is_an_error_not_an_article(tmp_path):
     site = tmp_path / "pasxw"
     shutil.copytree(PASXW, site)

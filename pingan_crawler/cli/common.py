@@ -7,14 +7,37 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from pingan_crawler.parsing.dates import parse_publish_time
+# The exit codes are the crawl's (README "Exit codes"); every command uses the same ones.
+from pingan_crawler.crawl.args import parse_since
+from pingan_crawler.crawl.summary import (
+    EXIT_BLOCKED,
+    EXIT_ERRORS,
+    EXIT_INTERRUPTED,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
+)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-SAMPLE_SITE = REPO_ROOT / "tests" / "fixtures" / "pasxw"
+__all__ = [
+    "DEFAULT_DB",
+    "EXIT_BLOCKED",
+    "EXIT_ERRORS",
+    "EXIT_INTERRUPTED",
+    "EXIT_LOCKED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "AddCommand",
+    "add_filters",
+    "default_db",
+    "filters_of",
+    "open_archive",
+    "parse_settings",
+    "parse_since",
+    "silence_stdout",
+]
+
 DEFAULT_DB = "data/pingan.db"
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_BLOCKED, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5
 
 # ``command(name, handler, help)``: a subparser with ``--db`` whose ``func`` is the handler.
 AddCommand = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
@@ -23,18 +46,6 @@ AddCommand = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.
 def default_db() -> str:
     """The archive path when --db is not given: $PINGAN_DB, else data/pingan.db."""
     return os.environ.get("PINGAN_DB", DEFAULT_DB)
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
-def parse_since(text: str):
-    parsed = parse_publish_time(text)
-    if parsed.value is None:
-        raise ValueError(f"--since {text!r} is not a date (use YYYY-MM-DD): {parsed.problem}")
-    return parsed.value
 
 
 def parse_settings(pairs: list[str]) -> dict:

@@ -32,7 +32,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
-from pingan_crawler.distributed import SiteKeys
+from pingan_crawler.distributed.keys import SiteKeys
 
 logger = logging.getLogger(__name__)
 

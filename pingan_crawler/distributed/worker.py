@@ -21,9 +21,10 @@ from scrapy_redis.pipelines import RedisPipeline
 from twisted.python.failure import Failure
 
 from pingan_crawler import errorkinds
-from pingan_crawler.distributed import ITEMS_KEY, SiteKeys
+from pingan_crawler.crawl.glue import end_reason
 from pingan_crawler.distributed.codec import Message
 from pingan_crawler.distributed.frontier import worker_id
+from pingan_crawler.distributed.keys import ITEMS_KEY, SiteKeys
 from pingan_crawler.items import PageError
 from pingan_crawler.parsing.dates import SHANGHAI
 
@@ -114,9 +115,8 @@ class RedisCrawlRecord:
         )
 
     def spider_closed(self, spider, reason: str) -> None:
-        reason = "interrupted" if reason == "shutdown" else reason
         stats = self.crawler.stats.get_stats()
-        self._push("finish", {"reason": reason, "stats": dict(stats)})
+        self._push("finish", {"reason": end_reason(reason), "stats": dict(stats)})
 
 
 def push_error(crawler: Crawler, error: PageError) -> None:
@@ -169,16 +169,3 @@ class RedisMirror:
 
     def close(self) -> None:
         self.server.close()
-
-
-def worker_summary(site: str, stats: dict, redis_url: str) -> str:
-    """The one line a worker prints: what it fetched and handed to the writer."""
-    get = stats.get
-    role = "seeded the run" if get("redis/seeded") else "joined the run"
-    reason = get("finish_reason", "?")
-    reason = "interrupted" if reason == "shutdown" else reason
-    return (
-        f"{site}: worker {role}, {get('downloader/response_count', 0)} pages fetched, "
-        f"{get('redis/items_pushed', 0)} items and {get('redis/errors_pushed', 0)} errors "
-        f"queued for `pingan ingest` ({reason}) → {redis_url}"
-    )

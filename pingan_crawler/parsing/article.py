@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 
 from pingan_crawler.parsing.counters import find_counter_url
 from pingan_crawler.parsing.dates import parse_publish_time
-from pingan_crawler.parsing.decode import decode_html
+from pingan_crawler.parsing.decode import DecodedPage, decode_html
 from pingan_crawler.parsing.generic import guess_body_node, guess_meta, guess_title
 from pingan_crawler.parsing.html import (
     clean_line,
@@ -49,10 +49,16 @@ def extract_article(
     profile: SiteProfile | None = None,
     content_type: str | None = None,
     now: datetime | None = None,
+    decoded: DecodedPage | None = None,
 ) -> Article:
-    """Parse an article page. Never raises on bad input: problems land in ``warnings``."""
+    """Parse an article page. Never raises on bad input: problems land in ``warnings``.
+
+    ``decoded`` is ``body`` already decoded (with the profile's charset override) by a caller
+    that needed the text too; without it the page is decoded here.
+    """
     selectors = profile.selectors if profile else Selectors()
-    decoded = decode_html(body, content_type, override=profile.charset if profile else None)
+    if decoded is None:
+        decoded = decode_html(body, content_type, override=profile.charset if profile else None)
     warnings = list(decoded.notes)
     root = parse_html(decoded.text)
     if root is None:

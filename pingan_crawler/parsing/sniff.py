@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from pingan_crawler import errorkinds
-from pingan_crawler.parsing.decode import decode_html
+from pingan_crawler.parsing.decode import DecodedPage, decode_html
 from pingan_crawler.sites import SiteProfile
 
 _MAGIC = (
@@ -51,14 +51,17 @@ def binary_type(body: bytes) -> str | None:
     return None
 
 
-def soft_404_reason(body: bytes, content_type: str | None = None) -> str | None:
+def soft_404_reason(
+    body: bytes, content_type: str | None = None, decoded: DecodedPage | None = None
+) -> str | None:
     """Why this 200 page is really a "not found" (a small stub that sends you home), or None.
 
     A page is a soft 404 when it is small and either sends the browser away by script or meta
     refresh (to the homepage, typically) or is titled as a 404. Real articles are long, so the
-    size bound keeps a story that happens to mention 404 safe.
+    size bound keeps a story that happens to mention 404 safe. ``decoded`` is the page already
+    decoded by the caller (the spider decodes an article page once for every check).
     """
-    text = decode_html(body, content_type).text
+    text = (decoded or decode_html(body, content_type)).text
     visible = re.sub(r"\s+", "", _TAGS.sub("", text))
     if len(visible) > _SMALL_TEXT:
         return None
@@ -79,12 +82,14 @@ def page_refusal(
     content_type: str | None,
     profile: SiteProfile,
     redirected_from: str | None = None,
+    decoded: DecodedPage | None = None,
 ) -> tuple[str, str] | None:
     """Why a page fetched as an article is no article page at all: (error kind, detail).
 
     Checked before parsing. A file that is not HTML, a "not found" stub answered as 200, and
     any redirect that ends off the profile's article URLs (the homepage, a list) are never
-    articles. ``url`` is the public URL the bytes came from, after any redirect.
+    articles. ``url`` is the public URL the bytes came from, after any redirect; ``decoded``
+    the page already decoded, if the caller has it.
     """
     binary = binary_type(body)
     if binary:
@@ -95,7 +100,7 @@ def page_refusal(
             f"{redirected_from} redirected to {url}, which is not an article page (the "
             f"homepage or a list): treated as not found",
         )
-    stub = soft_404_reason(body, content_type)
+    stub = soft_404_reason(body, content_type, decoded)
     if stub:
         return errorkinds.SOFT_404, f"{url}: {stub}"
     return None

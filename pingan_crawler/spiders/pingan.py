@@ -1,9 +1,11 @@
-"""The one spider: walks a profile's section lists page by page and fetches each article.
+"""The crawling spider: walks a profile's section lists page by page and fetches each article.
 
 ``scrapy crawl pingan -a site=pasxw [-a base_url=http://127.0.0.1:PORT] [-a full=1]
-[-a max_pages=N] [-a since=2021-01-01] [-a refresh_views_days=N]``, or for a site with no
-profile ``scrapy crawl pingan -a start_url=URL`` (several URLs separated by spaces): each is a
-section list page, or a homepage whose nav leads to them.
+[-a max_pages=N] [-a since=2021-01-01]``, or for a site with no profile ``scrapy crawl pingan
+-a start_url=URL`` (several URLs separated by spaces): each is a section list page, or a
+homepage whose nav leads to them. The strings become one :class:`CrawlArgs` before the spider
+starts; ``pingan crawl`` builds the same dataclass from its options. View counts are read again
+by its own spider (:mod:`pingan_crawler.spiders.views`).
 
 How a list goes on (``?page=N`` links, TRS ``createPageHTML``, Hanweb dataproxy POSTs, found by
 heuristics) is read by :func:`read_list_page`; multi-page articles are fetched page by page and
@@ -12,118 +14,64 @@ joined; view counters are fetched only when the profile opts in.
 Incremental by default: the archive is the record of what is done. List pages are always
 fetched; articles already archived are not; a section stops paging after
 ``PINGAN_STOP_AFTER_KNOWN_PAGES`` list pages in a row that hold only known articles.
+
+Each response is read once (:meth:`fetched`: public URL, headers, body) and an article page is
+decoded once, the decoded text going to both the refusal checks and the extractor.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
 
 import scrapy
 from scrapy.http import Response
-from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
-from pingan_crawler.failures import already_handled, describe_failure
-from pingan_crawler.items import (
-    ArticlePage,
-    ListPage,
-    PageError,
-    SectionWalked,
-    Snapshot,
-    ViewReading,
-)
+from pingan_crawler.crawl.args import CrawlArgs
+from pingan_crawler.crawl.glue import Fetched
+from pingan_crawler.items import ArticlePage, ListPage, PageError, SectionWalked, Snapshot
 from pingan_crawler.parsing.article import extract_article
-from pingan_crawler.parsing.counters import read_counter
-from pingan_crawler.parsing.dates import SHANGHAI, parse_publish_time
+from pingan_crawler.parsing.dates import parse_publish_time
+from pingan_crawler.parsing.decode import decode_html
 from pingan_crawler.parsing.listing import is_homepage, read_list_page
-from pingan_crawler.parsing.meta import parse_view_count
 from pingan_crawler.parsing.model import Article
 from pingan_crawler.parsing.multipage import join_pages, next_missing_page
 from pingan_crawler.parsing.sniff import page_refusal
 from pingan_crawler.parsing.urls import canonical_url
-from pingan_crawler.sites import Section, generic_profile, load_profile
-from pingan_crawler.storage import Archive
+from pingan_crawler.sites import Section
+from pingan_crawler.spiders.base import ProfileSpider
 
 
-def snapshot_of(response: Response, public_url: str, charset: str | None = None) -> Snapshot:
-    headers = {
-        name.decode("latin-1"): [v.decode("latin-1") for v in values]
-        for name, values in response.headers.items()
-    }
-    return Snapshot(
-        url=public_url,
-        status=response.status,
-        headers=headers,
-        body=response.body,
-        fetched_at=datetime.now(SHANGHAI),
-        fetched_url=response.url,
-        charset=charset,
-    )
-
-
-def content_type_of(response: Response) -> str:
-    return response.headers.get("Content-Type", b"").decode("latin-1")
-
-
-def _flag(value: str) -> bool:
-    return str(value).lower() not in ("", "0", "false", "no")
-
-
-class PinganSpider(scrapy.Spider):
+class PinganSpider(ProfileSpider):
     name = "pingan"
+    args_type = CrawlArgs
+    args: CrawlArgs
 
-    def __init__(
-        self,
-        site: str = "",
-        base_url: str = "",
-        full: str = "",
-        max_pages: str = "",
-        since: str = "",
-        refresh_views_days: str = "",
-        start_url: str = "",
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        if start_url:
-            profile = generic_profile(start_url.split(), site)
-        else:
-            profile = load_profile(site or "pasxw")
-        self.profile = profile.with_mirror(base_url) if base_url else profile
-        self.full = _flag(full)
-        self.max_pages = int(max_pages) if max_pages else None
-        self.since = parse_publish_time(since).value if since else None
-        if since and self.since is None:
-            raise ValueError(f"since={since!r} is not a date (use YYYY-MM-DD)")
-        self.refresh_views_days = int(refresh_views_days) if refresh_views_days else None
+    def __init__(self, args: CrawlArgs | None = None, **kwargs):
+        super().__init__(args, **kwargs)
+        self.full = self.args.full
+        self.max_pages = self.args.max_pages
+        self.since = self.args.since
         self.known_urls: set[str] = set()
         self.walked_sections: set[str] = set()
         self.listed: dict[str, set[str]] = {}  # article URLs listed per section in this run
 
-    def open_state(self):
-        """The incremental state: the archive, or its Redis mirror in a distributed crawl."""
-        reader = self.settings.get("PINGAN_STATE_READER")
-        if reader:
-            return load_object(reader)(self.settings)
-        return Archive(self.settings.get("PINGAN_DB"))
+    def check_strings(self, others: dict) -> None:
+        if "refresh_views_days" in others:
+            raise ValueError(
+                "refresh_views_days: view counts are read by their own spider now: "
+                "scrapy crawl refresh-views -a site=SITE -a days=N"
+            )
 
     async def start(self):
-        archive = self.open_state()
-        try:
-            if self.refresh_views_days is not None:
-                cutoff = datetime.now(SHANGHAI) - timedelta(days=self.refresh_views_days)
-                urls = archive.article_urls_published_since(self.profile.name, cutoff)
-            elif not self.full:
+        if not self.full:
+            archive = self.open_state()
+            try:
                 self.known_urls = archive.known_article_urls(self.profile.name)
                 self.walked_sections = archive.walked_sections(self.profile.name)
                 leftovers = archive.listed_not_archived(self.profile.name)
-        finally:
-            archive.close()
-        if self.refresh_views_days is not None:
-            for url in urls:
-                yield self.request(url, self.parse_views)
-            return
-        if not self.full:
+            finally:
+                archive.close()
             # Articles listed by an earlier run but never stored (killed, failed): fetch now.
             for url, section_name in leftovers:
                 # A section found on the homepage (heuristic sites) is known by its name only.
@@ -162,18 +110,6 @@ class PinganSpider(scrapy.Spider):
         """A persistent (distributed) dupefilter must not drop list pages on the next run."""
         return self.settings.getbool("PINGAN_LIST_PAGES_DONT_FILTER")
 
-    def request(
-        self, public_url: str, callback, errback=None, dont_filter: bool = False, **cb_kwargs
-    ) -> scrapy.Request:
-        """Spider logic works on public URLs; only the fetch goes to the mirror, if any."""
-        return scrapy.Request(
-            self.profile.to_mirror(public_url),
-            callback=callback,
-            errback=errback or self.failed,
-            cb_kwargs=cb_kwargs,
-            dont_filter=dont_filter,
-        )
-
     def _too_old(self, date_text: str | None) -> bool:
         if self.since is None or not date_text:
             return False
@@ -185,12 +121,12 @@ class PinganSpider(scrapy.Spider):
         become the sections)."""
         from pingan_crawler.parsing.discover import discover_sections
 
-        url = self.profile.to_public(response.url)
-        if not is_homepage(url):
-            yield from self.parse_list(response, section, page, known_pages)
+        page_read = self.fetched(response)
+        if not is_homepage(page_read.url):
+            yield from self._list(page_read, section, page, known_pages)
             return
-        yield ListPage(self.profile.name, section.name, page, self.snapshot(response), [])
-        for link in discover_sections(response.body, url, content_type_of(response)):
+        yield ListPage(self.profile.name, section.name, page, page_read.snapshot(), [])
+        for link in discover_sections(page_read.body, page_read.url, page_read.content_type):
             found = Section(link.url, link.text or link.url)
             yield self.request(
                 link.url,
@@ -204,17 +140,20 @@ class PinganSpider(scrapy.Spider):
     def parse_list(
         self, response: Response, section: Section, page: int, known_pages: int, offset: int = 0
     ):
+        yield from self._list(self.fetched(response), section, page, known_pages, offset)
+
+    def _list(self, fetched: Fetched, section: Section, page: int, known_pages: int, offset=0):
         read = read_list_page(
-            response.body,
-            self.profile.to_public(response.url),
+            fetched.body,
+            fetched.url,
             self.profile,
             section,
             page,
-            content_type_of(response),
+            fetched.content_type,
             offset,
         )
         articles = read.articles
-        yield ListPage(self.profile.name, section.name, page, self.snapshot(response), articles)
+        yield ListPage(self.profile.name, section.name, page, fetched.snapshot(), articles)
         listed = self.listed.setdefault(section.name, set())
         new_in_run = [a for a in articles if a.url not in listed]
         listed.update(a.url for a in articles)
@@ -229,7 +168,7 @@ class PinganSpider(scrapy.Spider):
             if stop in ("end of list", "known articles"):
                 yield SectionWalked(self.profile.name, section.name, stop)
             return
-        here = canonical_url(self.profile.to_public(response.url))
+        here = canonical_url(fetched.url)
         if read.next and read.next.form is None and canonical_url(read.next.url) == here:
             read = replace(read, next=None)  # a pager linking to itself ends the list
         if read.next:
@@ -257,32 +196,38 @@ class PinganSpider(scrapy.Spider):
             return "known articles"
         return ""
 
-    def extract(self, response: Response) -> Article:
-        return extract_article(
-            response.body,
-            self.profile.to_public(response.url),
-            self.profile,
-            content_type_of(response),
-        )
-
     def parse_article(self, response: Response, section: Section, done: tuple = ()):
-        """An article page; a multi-page article fetches its later pages one by one first."""
-        refusal = self.refusal(response)
+        """An article page; a multi-page article fetches its later pages one by one first.
+
+        The page is read and decoded once; the refusal checks and the extractor share it.
+        """
+        fetched = self.fetched(response)
+        decoded = decode_html(fetched.body, fetched.content_type, override=self.profile.charset)
+        refusal = page_refusal(
+            fetched.body,
+            fetched.url,
+            fetched.content_type,
+            self.profile,
+            fetched.requested_url if fetched.redirected else None,
+            decoded=decoded,
+        )
         if refusal:  # not an article at all (a soft 404, a PDF, a redirect to the homepage)
             kind, detail = refusal
             yield PageError(
                 self.profile.name,
-                self.requested_url(response),
+                fetched.requested_url,
                 kind,
                 detail,
-                response.status,
-                self.snapshot(response),
+                fetched.status,
+                fetched.snapshot(),
             )
             if done:  # a later page of a multi-page article: keep what was read
-                yield from self.finish_partial(section, done, self.requested_url(response))
+                yield from self.finish_partial(section, done, fetched.requested_url)
             return
-        page = self.extract(response)
-        done = (*done, (page, self.snapshot(response, page.charset)))
+        page = extract_article(
+            fetched.body, fetched.url, self.profile, fetched.content_type, decoded=decoded
+        )
+        done = (*done, (page, fetched.snapshot(page.charset)))
         following = next_missing_page([page for page, _ in done])
         if following:
             yield self.request(
@@ -326,21 +271,21 @@ class PinganSpider(scrapy.Spider):
             self.profile.name, section.name, snapshots[0], article, extra_snapshots=snapshots[1:]
         )
 
-    def parse_counter(self, response: Response, section: Section, article: Article, snapshots):
+    def parse_counter(
+        self, response: Response, section: Section, article: Article, snapshots: list[Snapshot]
+    ):
         """The counter's reply (``document.write('N')`` …) is the article's view count."""
-        raw = read_counter(response.body, self.profile.view_mode, content_type_of(response))
+        fetched = self.fetched(response)
+        raw, count = self.read_count(fetched)
         counted = replace(
-            article,
-            view_count=parse_view_count(raw),
-            view_count_raw=raw,
-            view_method=self.profile.view_mode,
+            article, view_count=count, view_count_raw=raw, view_method=self.profile.view_mode
         )
         yield ArticlePage(
             self.profile.name,
             section.name,
             snapshots[0],
             counted,
-            extra_snapshots=[*snapshots[1:], self.snapshot(response)],
+            extra_snapshots=[*snapshots[1:], fetched.snapshot()],
         )
 
     def counter_failed(self, failure: Failure):
@@ -354,64 +299,4 @@ class PinganSpider(scrapy.Spider):
             snapshots[0],
             kwargs["article"],
             extra_snapshots=snapshots[1:],
-        )
-
-    def requested_url(self, response: Response) -> str:
-        """The public URL this response was asked for (before any redirect)."""
-        return self.profile.to_public(response.meta.get("redirect_urls", [response.url])[0])
-
-    def refusal(self, response: Response) -> tuple[str, str] | None:
-        redirected = bool(response.meta.get("redirect_urls"))
-        return page_refusal(
-            response.body,
-            self.profile.to_public(response.url),
-            content_type_of(response),
-            self.profile,
-            self.requested_url(response) if redirected else None,
-        )
-
-    def parse_views(self, response: Response):
-        article = self.extract(response)
-        if article.counter_url and self.profile.views.fetch_counter:
-            yield self.request(article.counter_url, self.parse_counter_views, url=article.url)
-            return
-        yield ViewReading(
-            self.profile.name,
-            article.url,
-            article.view_count,
-            article.view_count_raw,
-            "page",
-            datetime.now(SHANGHAI),
-        )
-
-    def parse_counter_views(self, response: Response, url: str):
-        raw = read_counter(response.body, self.profile.view_mode, content_type_of(response))
-        yield ViewReading(
-            self.profile.name,
-            url,
-            parse_view_count(raw),
-            raw,
-            self.profile.view_mode,
-            datetime.now(SHANGHAI),
-            self.profile.to_public(response.url),
-        )
-
-    def snapshot(self, response: Response, charset: str | None = None) -> Snapshot:
-        return snapshot_of(response, self.profile.to_public(response.url), charset)
-
-    def failed(self, failure: Failure):
-        """A request that failed for good (after retries): one error item, the crawl goes on."""
-        if already_handled(failure):
-            return
-        request = failure.request
-        url = self.profile.to_public(request.meta.get("redirect_urls", [request.url])[0])
-        report = describe_failure(failure, url)
-        response = report.response
-        yield PageError(
-            self.profile.name,
-            url,
-            report.kind,
-            report.detail,
-            response.status if response is not None else None,
-            self.snapshot(response) if response is not None else None,
         )

@@ -1,0 +1,93 @@
+"""What a crawl did, for people and for cron: one summary line per site, one exit code per run.
+
+The exit codes are the README's ("Exit codes"); the worst outcome over all sites decides.
+Everything here reads Scrapy's stats dict only, so it is pure and cheap to import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pingan_crawler.crawl.glue import end_reason
+
+EXIT_OK = 0  # every site finished, no error
+EXIT_ERRORS = 1  # finished, but some pages failed (or the run ended for another reason)
+EXIT_USAGE = 2  # bad arguments or profile: nothing was crawled
+EXIT_BLOCKED = 3  # an anti-bot challenge stopped a site
+EXIT_LOCKED = 4  # another run holds a site's lock: nothing was crawled
+EXIT_INTERRUPTED = 5  # SIGTERM/SIGINT: stopped early, the crawl row says "interrupted"
+
+# Worse outcomes win: an interrupted run must not look like a merely erroneous one.
+_SEVERITY = (EXIT_OK, EXIT_ERRORS, EXIT_BLOCKED, EXIT_INTERRUPTED)
+
+Stats = Mapping[str, object]
+
+
+def finish_reason(stats: Stats) -> str:
+    """How the crawl ended, in our words (``finished``, ``interrupted``, ``blocked`` …)."""
+    return end_reason(str(stats.get("finish_reason", "?")))
+
+
+def blocked_note(stats: Stats) -> str:
+    """What the summary adds when an anti-bot challenge stopped the site."""
+    vendor = stats.get("archive/blocked_by")
+    if not vendor:
+        return ""
+    return (
+        f"; BLOCKED by {vendor} at {stats.get('archive/blocked_url', '?')}: site stopped for "
+        f"this run (`pingan errors`)"
+    )
+
+
+def summary(site: str, sections: int, stats: Stats, db: str) -> str:
+    """The line a local crawl prints per site."""
+    get = stats.get
+    return (
+        f"{site}: {sections} sections, {get('downloader/response_count', 0)} pages fetched, "
+        f"{get('archive/new', 0)} articles stored, {get('archive/updated', 0)} updated, "
+        f"{get('archive/duplicate', 0)} duplicates merged, {get('archive/errors', 0)} errors "
+        f"({finish_reason(stats)}) → {db}"
+    ) + blocked_note(stats)
+
+
+def worker_summary(site: str, stats: Stats, redis_url: str) -> str:
+    """The line a distributed worker prints: what it fetched and handed to the writer."""
+    get = stats.get
+    role = "seeded the run" if get("redis/seeded") else "joined the run"
+    return (
+        f"{site}: worker {role}, {get('downloader/response_count', 0)} pages fetched, "
+        f"{get('redis/items_pushed', 0)} items and {get('redis/errors_pushed', 0)} errors "
+        f"queued for `pingan ingest` ({finish_reason(stats)}) → {redis_url}"
+    )
+
+
+def site_exit_code(stats: Stats, errors: int | None = None) -> int:
+    """One site's outcome; ``errors`` overrides the archive's error count (a worker's)."""
+    reason = finish_reason(stats)
+    if errors is None:
+        errors = int(stats.get("archive/errors", 0) or 0)
+    if reason == "interrupted":
+        return EXIT_INTERRUPTED
+    if stats.get("archive/blocked"):
+        return EXIT_BLOCKED
+    if errors or reason != "finished":
+        return EXIT_ERRORS
+    return EXIT_OK
+
+
+def worst(codes) -> int:
+    """The worst of several outcomes (:data:`EXIT_OK` for none)."""
+    return max([EXIT_OK, *codes], key=_SEVERITY.index)
+
+
+def exit_code(all_stats: Mapping[str, Stats]) -> int:
+    """A local run's exit code: the worst outcome over all sites."""
+    return worst(site_exit_code(stats) for stats in all_stats.values())
+
+
+def worker_exit_code(all_stats: Mapping[str, Stats]) -> int:
+    """A worker's exit code: the errors it queued for the writer count as its errors."""
+    return worst(
+        site_exit_code(stats, int(stats.get("redis/errors_pushed", 0) or 0))
+        for stats in all_stats.values()
+    )
