@@ -43,7 +43,7 @@ from pingan_crawler.parsing.multipage import join_pages, next_missing_page
 from pingan_crawler.parsing.sniff import page_refusal
 from pingan_crawler.parsing.urls import canonical_url
 from pingan_crawler.sites import Section, generic_profile, load_profile
-from pingan_crawler.storage import Archive
+from pingan_crawler.storage import ArchiveState
 
 
 def snapshot_of(response: Response, public_url: str, charset: str | None = None) -> Snapshot:
@@ -105,7 +105,7 @@ class PinganSpider(scrapy.Spider):
         reader = self.settings.get("PINGAN_STATE_READER")
         if reader:
             return load_object(reader)(self.settings)
-        return Archive(self.settings.get("PINGAN_DB"))
+        return ArchiveState(self.settings.get("PINGAN_DB"))
 
     async def start(self):
         archive = self.open_state()
