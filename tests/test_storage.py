@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import dataclasses
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -150,18 +152,15 @@ def test_reopening_keeps_everything_and_runs_no_migration_twice(tmp_path):
 # -- one store call per item, each outcome ------------------------------------------------------
 def test_a_raw_article_page_is_identified_stored_and_counted_once(archive):
     body, article = seed_article()
+    assert article.view_count == 1154  # the sample page prints 1154次
     page = page_of(article.url, article, body)
     assert store(archive, None, page) == Outcome.NEW
     assert page.canonical_url and page.content_hash == content_hash(article.body)
     row = archive.db.execute(
-        "SELECT a.title, a.section, u.url, v.count FROM articles a "
-        "JOIN article_urls u ON u.article_id = a.id "
-        "LEFT JOIN view_counts v ON v.article_id = a.id"
+        "SELECT a.title, a.section, u.url, v.count, v.raw, v.method FROM articles a "
+        "JOIN article_urls u ON u.article_id = a.id JOIN view_counts v ON v.article_id = a.id"
     ).fetchone()
-    assert row[0] == article.title
-    assert row[1] == (article.section or "他山之石")
-    assert row[2] == page.canonical_url
-    assert (row[3] is not None) == (article.view_count is not None)
+    assert row == (article.title, "他山之石", page.canonical_url, 1154, "1154次", "page")
     assert Outcome.NEW.stat_keys == ("archive/new",) and Outcome.NEW.crawl_column == "articles_new"
 
 
@@ -310,6 +309,10 @@ def test_storage_imports_nothing_from_analysis_the_cli_or_scrapy():
         "pingan_crawler.spiders",
         "pingan_crawler.pipelines",
         "pingan_crawler.session",
+        "pingan_crawler.middlewares",
+        "pingan_crawler.extensions",
+        "pingan_crawler.failures",
+        "pingan_crawler.distributed",
         "scrapy",
     )
     for module in STORAGE.glob("*.py"):
@@ -324,3 +327,13 @@ def test_storage_imports_nothing_from_analysis_the_cli_or_scrapy():
             )
             for name in names:
                 assert not name.startswith(forbidden), f"{module.name} imports {name}"
+
+
+def test_importing_storage_loads_no_zstandard_and_no_scrapy():
+    code = (
+        "import sys, pingan_crawler.storage; "
+        "print(sorted(m for m in ('zstandard', 'scrapy') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
