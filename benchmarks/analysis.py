@@ -178,7 +178,7 @@ def median_over(queries: list[str], func: Callable[[str], object], repeat: int =
 def bench_search(archive: Archive) -> list[tuple]:
     conn = archive.db.conn
     for q in LONG_QUERIES + SHORT_QUERIES:  # the words occur in the generated text
-        assert search(conn, q, limit=1), f"{q!r} matches nothing in the generated archive"
+        assert search(archive, q, limit=1), f"{q!r} matches nothing in the generated archive"
     count = archive.db["articles"].count
     rng = random.Random(3)
     selective = [  # the sentence each generated article has of its own
@@ -195,7 +195,7 @@ def bench_search(archive: Archive) -> list[tuple]:
     short_like = median_over(SHORT_QUERIES, lambda q: like_scan(conn, q), repeat=1)
 
     def ours(queries: list[str], order: str, repeat: int) -> float:
-        return median_over(queries, lambda q: search(conn, q, limit=20, order=order), repeat)
+        return median_over(queries, lambda q: search(archive, q, limit=20, order=order), repeat)
 
     return [
         (
@@ -247,7 +247,7 @@ def bench_export(archive: Archive) -> list[tuple]:
     conn = archive.db.conn
     with open(os.devnull, "w", encoding="utf-8") as sink:
         started = time.perf_counter()
-        rows = export(conn, sink, "jsonl")
+        rows = export(archive, sink, "jsonl")
         ours = rows / (time.perf_counter() - started)
         started = time.perf_counter()
         cursor = conn.execute("SELECT * FROM articles")
@@ -256,7 +256,7 @@ def bench_export(archive: Archive) -> list[tuple]:
             sink.write(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False) + "\n")
         base = rows / (time.perf_counter() - started)
         started = time.perf_counter()
-        export(conn, sink, "csv")
+        export(archive, sink, "csv")
         csv_rate = rows / (time.perf_counter() - started)
     return [
         ("export JSONL (rows/s)", ours, "json.dumps of raw rows", base, "≥ 20,000"),
@@ -279,7 +279,8 @@ def bench_reparse(archive: Archive) -> list[tuple]:
     names = ("url", "site", "sha256", "headers", "fetched_at")
     started = time.perf_counter()
     for row in rows:  # baseline: read and parse in one process, nothing compared or written
-        reextract(archive, dict(zip(names, row, strict=True)))
+        record = dict(zip(names, row, strict=True))
+        reextract(archive, {**record, "headers": json.loads(record["headers"] or "{}")})
     base = len(rows) / (time.perf_counter() - started)
     started = time.perf_counter()
     report = reparse(archive, filters)

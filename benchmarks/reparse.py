@@ -26,7 +26,7 @@ def _reparse_all(db: Path) -> int:
             "ON s.id = a.snapshot_id"
         ).fetchall()
         for url, sha256, _headers in rows:
-            extract_article(archive.snapshot_body(sha256), url, profile)
+            extract_article(archive.snapshots.body(sha256), url, profile)
             done += 1
     finally:
         archive.close()
@@ -41,7 +41,7 @@ def reparse_rows(db: Path, limit: int | None = None) -> list[Row]:
     archive = Archive(db)
     try:
         pages = [
-            (url, archive.snapshot_body(sha))
+            (url, archive.snapshots.body(sha))
             for url, sha in archive.db.execute(
                 "SELECT a.url, s.sha256 FROM articles a JOIN snapshots s ON s.id = a.snapshot_id "
                 "LIMIT 2000"

@@ -7,7 +7,7 @@
    alternatives: the same without traditional→simplified folding, 64-bit simhash at the classic
    Hamming distance 3 and at its best distance, and the exact body hash the archive had before.
 2. Time to match one new article against an archive of N generated articles: the archive's
-   indexed LSH lookup (store_article end to end, and the lookup alone) beside brute force over
+   indexed LSH lookup (storing an article end to end, and the lookup alone) beside brute force over
    every stored signature (read from SQLite, and held in memory as one numpy matrix).
 """
 
@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from pingan_crawler import reposts
-from pingan_crawler.items import Snapshot
+from pingan_crawler.items import ArticlePage, Snapshot
 from pingan_crawler.parsing.model import Article
-from pingan_crawler.storage import Archive, content_hash
+from pingan_crawler.storage import Archive, content_hash, items
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELLED = ROOT / "tests" / "fixtures" / "reposts" / "labelled.json"
@@ -206,9 +206,8 @@ def article(n: int, body: str, when: datetime) -> tuple[Article, Snapshot]:
 
 def store(archive: Archive, n: int, body: str, when: datetime) -> None:
     art, snap = article(n, body, when)
-    archive.store_article(
-        art, snap, url=art.url, body_hash=content_hash(body), section="bench", crawl_id=None
-    )
+    page = ArticlePage("bench", "bench", snap, art, art.url, content_hash(body))
+    items.store(archive, None, page)
 
 
 def planted_scores(archive: Archive, root: list[int]) -> tuple[float, float]:
@@ -258,7 +257,7 @@ def timing_table(count: int, probes: int, brute_probes: int) -> str:
         for n, body in enumerate(bodies):
             store(archive, n, body, start + timedelta(minutes=97 * n))
         fill = time.perf_counter() - began
-        summary = archive.repost_summary()
+        summary = archive.reposts.summary()
         precision, recall = planted_scores(archive, root)
         sig_t, lsh_t, store_t, brute_sql_t, brute_mem_t = [], [], [], [], []
         lsh_found = brute_found = 0
@@ -274,7 +273,7 @@ def timing_table(count: int, probes: int, brute_probes: int) -> str:
             t0 = time.perf_counter()
             sig = reposts.signature(body)
             t1 = time.perf_counter()
-            matches = archive._repost_matches(-1, body, sig, sorted(set(sig.band_keys())))
+            matches = archive.reposts.matches(-1, body, sig, sorted(set(sig.band_keys())))
             t2 = time.perf_counter()
             lsh_found += bool(matches)
             sig_t.append(t1 - t0)
@@ -304,7 +303,7 @@ def timing_table(count: int, probes: int, brute_probes: int) -> str:
             store(archive, count + i, body, start + timedelta(minutes=97 * (count + i)))
             store_t.append(time.perf_counter() - t5)
         began = time.perf_counter()
-        archive.rebuild_reposts()
+        archive.reposts.rebuild()
         rebuild = time.perf_counter() - began
         archive.close()
     lsh_ms = statistics.median(lsh_t)
@@ -312,7 +311,7 @@ def timing_table(count: int, probes: int, brute_probes: int) -> str:
         [
             f"archive: {count} generated articles ({summary['clusters']} clusters, "
             f"{summary['clustered']} clustered) filled in {fill:.1f} s "
-            f"({fill / count * 1000:.2f} ms per store_article); rebuild {rebuild:.1f} s",
+            f"({fill / count * 1000:.2f} ms per item stored); rebuild {rebuild:.1f} s",
             f"planted reposts ({sum(r != n for n, r in enumerate(root))} edited copies): "
             f"pair precision {precision:.3f}, recall {recall:.3f}",
             f"probes: {probes} new articles, half of them edited reposts; reposts found: "
@@ -322,7 +321,7 @@ def timing_table(count: int, probes: int, brute_probes: int) -> str:
             "|---|---|---|",
             f"| signature (normalise, fold, 3-grams, MinHash) | {ms(sig_t)} | |",
             f"| LSH lookup + confirm (indexed SQLite) | {ms(lsh_t)} | 1.0 |",
-            f"| store_article end to end (snapshot, row, signature, match, cluster) | "
+            f"| storing an article end to end (snapshot, row, signature, match, cluster) | "
             f"{ms(store_t)} | |",
             f"| brute force: every signature from SQLite ({brute_probes} probes) | "
             f"{ms(brute_sql_t)} | {statistics.median(brute_sql_t) / lsh_ms:.0f}× |",

@@ -25,7 +25,7 @@ def storage_rows(db: Path) -> list[Row]:
             "SELECT coalesce(sum(length(data)), 0) FROM snapshot_dictionaries"
         ).fetchone()[0]
         zlib_only = sum(
-            len(zlib.compress(archive.snapshot_body(sha), 6))
+            len(zlib.compress(archive.snapshots.body(sha), 6))
             for (sha,) in archive.db.execute("SELECT sha256 FROM snapshot_bodies").fetchall()
         )
         articles = archive.db.execute("SELECT count(*) FROM articles").fetchone()[0]

@@ -8,7 +8,7 @@ the pages packs the other half to 0.15; on 10,000 generated pages the archive ho
 the raw bytes (benchmarks/storage.py). So a site's first pages are zlib;
 once it has ``TRAIN_AFTER`` of them, a dictionary is trained from them and later pages use it.
 Dictionaries are never changed once written (a body names the one it needs), so every body stays
-readable forever; ``Archive.compact()`` repacks the early zlib bodies.
+readable forever; ``archive.snapshots.compact()`` repacks the early zlib bodies.
 """
 
 from __future__ import annotations
@@ -58,11 +58,7 @@ class DictPacker:
 
 
 class Unpacker:
-    """Unpacks any stored body; ``load_dictionary(id)`` fetches a dictionary's bytes once.
-
-    Also used where a plain sqlite3 connection reads an archive (verify, WARC export), via
-    :func:`unpacker_for`.
-    """
+    """Unpacks any stored body; ``load_dictionary(id)`` fetches a dictionary's bytes once."""
 
     def __init__(self, load_dictionary: Callable[[int], bytes]):
         self._load = load_dictionary
@@ -94,17 +90,3 @@ class Unpacker:
             dictionary = zstandard.ZstdCompressionDict(stored)
             self._decompressors[number] = zstandard.ZstdDecompressor(dict_data=dictionary)
         return self._decompressors[number].decompress(data)
-
-
-def unpacker_for(conn) -> Unpacker:
-    """An Unpacker reading dictionaries from an archive's sqlite3 connection."""
-
-    def load(dict_id: int) -> bytes:
-        row = conn.execute(
-            "SELECT data FROM snapshot_dictionaries WHERE id = ?", [dict_id]
-        ).fetchone()
-        if row is None:
-            raise KeyError(dict_id)
-        return row[0]
-
-    return Unpacker(load)

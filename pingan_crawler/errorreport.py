@@ -11,11 +11,11 @@ def errors_report(archive: Archive, crawl_id: int | None = None, examples: int =
 
     Raises LookupError when there is no such crawl.
     """
-    crawl = archive.crawl(crawl_id)
+    crawl = archive.crawls.get(crawl_id)
     if crawl is None:
         which = f"crawl #{crawl_id}" if crawl_id is not None else "any crawl"
         raise LookupError(f"no {which} in {archive.path}")
-    groups = archive.errors_by_kind(crawl["id"], examples)
+    groups = archive.crawls.errors_by_kind(crawl["id"], examples)
     total = sum(g["count"] for g in groups)
     outcome = crawl["finish_reason"] or "still running or killed"
     lines = [

@@ -11,7 +11,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from pingan_crawler import errorkinds
-from pingan_crawler.session import end_session, session_for
+from pingan_crawler.items import PageError
+from pingan_crawler.session import end_session, record_page_error, session_for
 
 
 class CrawlRecord:
@@ -31,11 +32,10 @@ class CrawlRecord:
         session_for(self.crawler)
 
     def spider_error(self, failure: Failure, response, spider) -> None:
-        session = session_for(self.crawler)
         kind = errorkinds.HTTP_STATUS if failure.check(HttpError) else errorkinds.PARSE_ERROR
-        session.archive.record_error(
-            session.crawl_id, response.url, kind, failure.getErrorMessage(), response.status
-        )
+        site = getattr(getattr(spider, "profile", None), "name", "") or ""
+        error = PageError(site, response.url, kind, failure.getErrorMessage(), response.status)
+        record_page_error(self.crawler, error)
         self.crawler.stats.inc_value("archive/errors")
 
     def spider_closed(self, spider, reason: str) -> None:

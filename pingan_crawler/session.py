@@ -10,7 +10,7 @@ from scrapy.utils.misc import load_object
 
 from pingan_crawler.crawl.glue import end_reason
 from pingan_crawler.items import PageError
-from pingan_crawler.storage import Archive
+from pingan_crawler.storage import Archive, store
 
 _SESSIONS: WeakKeyDictionary[Crawler, CrawlSession] = WeakKeyDictionary()
 
@@ -33,7 +33,7 @@ def session_for(crawler: Crawler) -> CrawlSession:
             "full": getattr(spider, "full", None),
         }
         site = getattr(getattr(spider, "profile", None), "name", "") or ""
-        session = CrawlSession(archive, archive.start_crawl(site, args))
+        session = CrawlSession(archive, archive.crawls.start(site, args))
         _SESSIONS[crawler] = session
     return session
 
@@ -42,22 +42,13 @@ def end_session(crawler: Crawler, reason: str) -> CrawlSession | None:
     session = _SESSIONS.pop(crawler, None)
     if session is not None:
         stats = crawler.stats.get_stats()
-        session.archive.finish_crawl(session.crawl_id, end_reason(reason), stats)
+        session.archive.crawls.finish(session.crawl_id, end_reason(reason), stats)
         session.archive.close()
     return session
 
 
-def bind_session(owner, session: CrawlSession) -> None:
-    """Make ``owner`` (a crawler, or the ingest writer's stand-in) use an open session.
-
-    ``pingan ingest`` stores items of many worker crawls through the same pipelines; each
-    crawl's stand-in is bound to the archive and that crawl's row.
-    """
-    _SESSIONS[owner] = session
-
-
 def record_page_error(crawler: Crawler, error: PageError) -> None:
-    """Record an error found outside the item pipelines (a downloader middleware's).
+    """Record an error found outside the item pipelines (a middleware's or an extension's).
 
     Locally it goes to the crawl's archive; ``PINGAN_ERROR_SINK`` (set by the distributed
     add-on) names a function ``(crawler, error)`` that sends it elsewhere, so a worker never
@@ -68,13 +59,4 @@ def record_page_error(crawler: Crawler, error: PageError) -> None:
         load_object(sink)(crawler, error)
         return
     session = session_for(crawler)
-    session.archive.record_error(
-        session.crawl_id,
-        error.url,
-        error.kind,
-        error.detail,
-        error.http_status,
-        error.snapshot,
-        site=error.site,
-        warnings=error.warnings,
-    )
+    store(session.archive, session.crawl_id, error)

@@ -10,8 +10,8 @@ import pytest
 from conftest import PASXW
 
 from pingan_crawler import compression
-from pingan_crawler.items import Snapshot
-from pingan_crawler.storage import Archive
+from pingan_crawler.items import ListPage, Snapshot
+from pingan_crawler.storage import Archive, store
 
 
 def sample_pages() -> list[tuple[str, bytes]]:
@@ -28,7 +28,7 @@ def store_pages(archive: Archive, pages: list[tuple[str, bytes]], site: str = "p
         snap = Snapshot(
             url, 200, {"Content-Type": ["text/html"]}, body, datetime.now().astimezone(), url
         )
-        archive.store_list_page(site, "s", snap, [], None)
+        store(archive, None, ListPage(site, "s", 1, snap, []))
 
 
 def stored(archive: Archive) -> list[tuple[str, str, int, int]]:
@@ -69,28 +69,45 @@ def test_every_body_reads_back_byte_exact_in_a_new_process_view(archive, tmp_pat
     reopened = Archive(tmp_path / "a.db")
     try:
         for _url, body in pages:
-            assert reopened.snapshot_body(hashlib.sha256(body).hexdigest()) == body
+            assert reopened.snapshots.body(hashlib.sha256(body).hexdigest()) == body
     finally:
         reopened.close()
+
+
+def test_a_dictionary_trained_in_a_rolled_back_transaction_is_never_used(archive):
+    """Training happens inside the transaction that stores the next body; when that rolls
+    back, the dictionary row is gone, so no later body may be packed with it."""
+    pages = sample_pages()
+    store_pages(archive, pages[:40])
+    with pytest.raises(RuntimeError), archive.transaction():
+        store_pages(archive, pages[40:41])  # trains the dictionary, packs one body with it
+        assert archive.db.execute("SELECT count(*) FROM snapshot_dictionaries").fetchone() == (1,)
+        raise RuntimeError("the writer failed before committing")
+    assert archive.db.execute("SELECT count(*) FROM snapshot_dictionaries").fetchone() == (0,)
+    store_pages(archive, pages[40:])
+    labels = {label for _sha, label, _size, _len in stored(archive)}
+    assert labels == {"zlib", "zstd:1"}
+    for _url, body in pages:
+        assert archive.snapshots.body(hashlib.sha256(body).hexdigest()) == body
 
 
 def test_compact_repacks_the_early_zlib_bodies(archive):
     pages = sample_pages()
     store_pages(archive, pages)
     before = stored(archive)
-    totals = archive.compact()
+    totals = archive.snapshots.compact()
     after = stored(archive)
     assert totals["bodies"] == sum(1 for row in before if row[1] == "zlib") == 40
     assert all(label.startswith("zstd:") for _s, label, _z, _n in after)
     assert totals["bytes_after"] < totals["bytes_before"] / 2
     for _url, body in pages:
-        assert archive.snapshot_body(hashlib.sha256(body).hexdigest()) == body
+        assert archive.snapshots.body(hashlib.sha256(body).hexdigest()) == body
 
 
 def test_a_site_with_few_pages_stays_zlib(archive):
     store_pages(archive, sample_pages()[:10])
     assert {label for _s, label, _z, _n in stored(archive)} == {"zlib"}
-    assert archive.compact()["bodies"] == 0
+    assert archive.snapshots.compact()["bodies"] == 0
 
 
 def test_unknown_compression_is_a_clear_error():
@@ -121,17 +138,17 @@ def test_verify_and_warc_read_dictionary_packed_bodies(archive, tmp_path):
 
     pages = sample_pages()
     store_pages(archive, pages)
-    conn = sqlite3.connect(tmp_path / "a.db")
-    report = verify(conn)
+    report = verify(archive)
     assert report.ok, report.problems
     assert report.bodies == len(pages)
     with (tmp_path / "out.warc.gz").open("wb") as out:
-        write_warc(conn, out)
+        write_warc(archive, out)
     payloads = {
         r["payload"] for r in read_records(tmp_path / "out.warc.gz") if r["type"] == "response"
     }
     assert payloads == {body for _url, body in pages}
     # A damaged dictionary-packed body is reported by name, not a traceback.
+    conn = sqlite3.connect(tmp_path / "a.db")
     digest = conn.execute(
         "SELECT sha256 FROM snapshot_bodies WHERE compression LIKE 'zstd:%' LIMIT 1"
     ).fetchone()[0]
@@ -139,6 +156,7 @@ def test_verify_and_warc_read_dictionary_packed_bodies(archive, tmp_path):
         "UPDATE snapshot_bodies SET data = ? WHERE sha256 = ?", [b"\x28\xb5\x2f\xfd junk", digest]
     )
     conn.commit()
-    problems = verify(conn).problems
+    conn.close()
+    problems = verify(archive).problems
     assert len(problems) == 1
     assert problems[0].startswith(f"body {digest}: unreadable: zstd:") and "damaged" in problems[0]

@@ -89,7 +89,7 @@ def test_progress_bar_reports_done_of_total(demo_db):
     archive = Archive(demo_db)
     screen = io.StringIO()
     with open(os.devnull, "w", encoding="utf-8") as sink:
-        export(archive.db.conn, sink, "jsonl", progress=ProgressBar(screen))
+        export(archive, sink, "jsonl", progress=ProgressBar(screen))
     archive.close()
     assert screen.getvalue().endswith("67/67 articles\n")
 
@@ -111,7 +111,7 @@ def _bulk_archive(path, count: int) -> Archive:
 def _peak_export_memory(archive: Archive) -> int:
     with open(os.devnull, "w", encoding="utf-8") as sink:
         tracemalloc.start()
-        count = export(archive.db.conn, sink, "jsonl")
+        count = export(archive, sink, "jsonl")
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     assert count == archive.db["articles"].count
@@ -129,7 +129,7 @@ def test_export_memory_does_not_grow_with_the_archive(tmp_path):
 def test_bad_format_and_dates_are_errors(demo_db):
     archive = Archive(demo_db)
     with pytest.raises(QueryError, match="--format"):
-        export(archive.db.conn, io.StringIO(), "xlsx")
+        export(archive, io.StringIO(), "xlsx")
     archive.close()
     with pytest.raises(QueryError, match="--until"):
         Filters.parse(until="2021-13-45")

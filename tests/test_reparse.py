@@ -9,6 +9,7 @@ from conftest import expected_articles, query, run_pingan
 from pingan_crawler import Archive
 from pingan_crawler.analysis.filters import Filters
 from pingan_crawler.analysis.reparse import reparse
+from pingan_crawler.analysis.search import search
 
 SEED_URL = "http://pasxw.com/index.asp?bh=2020128154217922"
 
@@ -45,7 +46,7 @@ def test_damaged_fields_are_restored_and_counted_per_field(demo_db_copy):
     )[0]
     assert (title, source, body) == (seed["title"], seed["source"], seed["body"])
     archive = Archive(demo_db_copy)  # the search index followed the repair
-    assert [h.url for h in archive.search(seed["title"][:8])] == [SEED_URL]
+    assert [h.url for h in search(archive, seed["title"][:8])] == [SEED_URL]
     archive.close()
 
 

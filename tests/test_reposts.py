@@ -11,9 +11,9 @@ import pytest
 from conftest import FIXTURES, query, run_pingan
 
 from pingan_crawler import reposts
-from pingan_crawler.items import Snapshot
+from pingan_crawler.items import ArticlePage, Snapshot
 from pingan_crawler.parsing.model import Article
-from pingan_crawler.storage import Archive, content_hash
+from pingan_crawler.storage import Archive, content_hash, items
 
 LABELLED = json.loads((FIXTURES / "reposts" / "labelled.json").read_text("utf-8"))
 # Measured on labelled.json (benchmarks/reposts.py): 1.000 and 1.000. Asserted a little lower so
@@ -51,14 +51,15 @@ def store(archive: Archive, article: Article) -> str:
         body=article.body.encode("utf-8"),
         fetched_at=datetime(2026, 11, 30, 12, 0).astimezone(),
     )
-    return archive.store_article(
-        article,
+    page = ArticlePage(
+        article.site or "",
+        "test",
         snap,
-        url=article.url,
-        body_hash=content_hash(article.body),
-        section="test",
-        crawl_id=None,
+        article,
+        canonical_url=article.url,
+        content_hash=content_hash(article.body),
     )
+    return items.store(archive, None, page)
 
 
 def clusters_by_url(archive: Archive) -> dict[str, int | None]:
@@ -124,7 +125,7 @@ def test_clusters_on_the_labelled_set_reach_measured_precision_and_recall(labell
 
 def test_each_base_article_is_the_original_of_its_own_cluster(labelled_archive):
     bases = {r["id"] for r in LABELLED["articles"] if r["edit"] == "original"}
-    clusters = labelled_archive.repost_clusters()
+    clusters = labelled_archive.reposts.clusters()
     originals = {c["members"][0]["url"] for c in clusters}
     assert originals == {url_of(b) for b in bases}  # no two events chained into one cluster
     for c in clusters:
@@ -143,13 +144,13 @@ def test_a_repost_published_earlier_becomes_the_original(tmp_path):
     archive = Archive(tmp_path / "a.db")
     store(archive, plain_article(copy))
     store(archive, plain_article(base))
-    (cluster,) = archive.repost_clusters()
+    (cluster,) = archive.reposts.clusters()
     assert cluster["members"][0]["url"] == url_of("jq-fire")
     # now a copy turns up that claims an even earlier time: it becomes the original
     early = {**copy, "id": "jq-fire~early", "published": "2021-08-09T20:00:00+08:00"}
     early["body"] = "（来源：诸暨发布）\n" + copy["body"]
     store(archive, plain_article(early))
-    (cluster,) = archive.repost_clusters()
+    (cluster,) = archive.reposts.clusters()
     assert cluster["members"][0]["url"] == plain_article(early).url
     assert cluster["size"] == 3
     archive.close()
@@ -176,7 +177,7 @@ def test_short_texts_get_no_signature_and_are_never_clustered(tmp_path):
             "body": text,
         }
         assert store(archive, plain_article(record)) == "new"  # too short for exact dedup too
-    assert archive.repost_summary() == {
+    assert archive.reposts.summary() == {
         "articles": 3,
         "signed": 0,
         "too_short": 3,
@@ -212,9 +213,9 @@ def test_rebuild_is_idempotent_and_matches_the_incremental_clusters(labelled_arc
         return {frozenset(g) for g in found.values()}
 
     incremental = groups()
-    first = labelled_archive.rebuild_reposts()
+    first = labelled_archive.reposts.rebuild()
     rows, urls = cluster_rows(labelled_archive), clusters_by_url(labelled_archive)
-    second = labelled_archive.rebuild_reposts()
+    second = labelled_archive.reposts.rebuild()
     assert first == second
     assert cluster_rows(labelled_archive) == rows
     assert clusters_by_url(labelled_archive) == urls
@@ -230,11 +231,11 @@ def test_an_edited_article_is_signed_again(tmp_path):
     store(archive, plain_article(base))
     moved = plain_article({**other, "id": "moved"})
     store(archive, moved)
-    assert archive.repost_summary()["clusters"] == 0
+    assert archive.reposts.summary()["clusters"] == 0
     # the page at ns-drugs' URL now carries (a repost of) the other text
     edited = plain_article({**base, "body": other["body"].replace("编辑：", "责任编辑：")})
     assert store(archive, edited) == "updated"
-    (cluster,) = archive.repost_clusters()
+    (cluster,) = archive.reposts.clusters()
     assert {m["url"] for m in cluster["members"]} == {edited.url, moved.url}
     archive.close()
 
@@ -250,7 +251,7 @@ def test_demo_exact_repost_still_merges_and_a_near_copy_clusters(demo_db_copy):
     )
     assert urls == 2
     archive = Archive(demo_db_copy)
-    summary = archive.repost_summary()
+    summary = archive.reposts.summary()
     assert summary["unsigned"] == 0 and summary["signed"] == summary["articles"] == 67
     assert summary["clusters"] == 0  # the sample has no near-duplicates of its own
     row = archive.db.execute(
@@ -265,7 +266,7 @@ def test_demo_exact_repost_still_merges_and_a_near_copy_clusters(demo_db_copy):
         "body": "\n".join(["来源：绍兴市委政法委  作者：钱薇", *paragraphs[:-1], "责任编辑：孙立"]),
     }
     assert store(archive, plain_article(near)) == "new"
-    (cluster,) = archive.repost_clusters()
+    (cluster,) = archive.reposts.clusters()
     assert [m["url"] for m in cluster["members"]] == [row[0], plain_article(near).url]
     assert cluster["sites"] == ["pasxw", "zjpa"]
     # the exact repost is still one article, not a cluster member of its own
@@ -358,7 +359,7 @@ def test_real_unrelated_articles_form_no_cluster(realpages, tmp_path):
             "body": label["body"],
         }
         store(archive, plain_article(record))
-    summary = archive.repost_summary()
+    summary = archive.reposts.summary()
     archive.close()
     assert summary["signed"] >= 45
     assert summary["clusters"] == 0
@@ -378,9 +379,9 @@ def test_an_original_arriving_late_merges_the_clusters_of_its_two_excerpts(tmp_p
                 "body": "\n".join([credit, *lines]),
             }
             store(archive, plain_article(record))
-    assert archive.repost_summary()["clusters"] == 2  # the two halves share nothing
+    assert archive.reposts.summary()["clusters"] == 2  # the two halves share nothing
     store(archive, plain_article(base))  # the whole article, published first
-    (cluster,) = archive.repost_clusters()
+    (cluster,) = archive.reposts.clusters()
     assert cluster["size"] == 5
     assert cluster["members"][0]["url"] == url_of("fzrb-fengqiao")
     assert archive.db.execute("SELECT count(*) FROM repost_clusters").fetchone() == (1,)

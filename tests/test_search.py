@@ -12,7 +12,8 @@ from conftest import query, run_pingan
 from sqlite_utils import Database
 
 from pingan_crawler import Archive
-from pingan_crawler.analysis.filters import QueryError
+from pingan_crawler.analysis.filters import Filters, QueryError
+from pingan_crawler.analysis.search import search
 from pingan_crawler.storage import migrations
 
 SEED_TITLE = "平安路上砥砺行 江西连续十六年获评全国综治优秀省"
@@ -33,6 +34,11 @@ def truth(db, terms: list[str]) -> set[int]:
     return found
 
 
+def find(archive, query, site=None, section=None, since=None, until=None, **options):
+    """Search as `pingan search` does: the bounds as typed on the command line."""
+    return search(archive, query, Filters.parse(site, section, since, until), **options)
+
+
 @pytest.fixture(scope="module")
 def archive(demo_db):
     archive = Archive(demo_db)
@@ -44,7 +50,7 @@ def archive(demo_db):
     "text", ["扫黑除恶", "扫黑", "绍兴", "反诈", "平安", "电信网络诈骗", "矛盾纠纷 绍兴", "安 全"]
 )
 def test_search_finds_exactly_the_articles_containing_the_text(archive, demo_db, text):
-    hits = archive.search(text, limit=1000)
+    hits = find(archive, text, limit=1000)
     expected = truth(demo_db, text.split())
     assert expected, f"the sample should contain {text!r}"
     assert {h.id for h in hits} == expected
@@ -52,13 +58,13 @@ def test_search_finds_exactly_the_articles_containing_the_text(archive, demo_db,
 
 
 def test_trigram_hit_is_ranked_and_marked_in_the_snippet(archive):
-    hits = archive.search("扫黑除恶", limit=5)
+    hits = find(archive, "扫黑除恶", limit=5)
     assert "扫黑除恶" in hits[0].title
     assert any("【扫黑除恶】" in h.snippet for h in hits)
 
 
 def test_two_character_query_scans_the_base_table_with_title_hits_first(archive, demo_db):
-    hits = archive.search("扫黑", limit=1000)
+    hits = find(archive, "扫黑", limit=1000)
     in_title = ["扫黑" in h.title for h in hits]
     assert in_title == sorted(in_title, reverse=True)  # all title hits precede body-only hits
     assert len(hits) > sum(in_title) > 0
@@ -90,23 +96,23 @@ def test_two_character_query_scans_the_base_table_with_title_hits_first(archive,
     ],
 )
 def test_any_user_text_gives_results_or_nothing_never_an_error(archive, demo_db, text):
-    hits = archive.search(text, limit=1000)
+    hits = find(archive, text, limit=1000)
     assert {h.id for h in hits} == truth(demo_db, text.split())
     assert query(demo_db, "SELECT count(*) FROM articles") == [(67,)]
 
 
 def test_empty_query_is_a_clear_error(archive):
     with pytest.raises(QueryError, match="empty search"):
-        archive.search("   ")
+        find(archive, "   ")
 
 
 def test_filters_bound_site_section_and_dates(archive, demo_db):
-    everything = archive.search("平安", limit=1000)
+    everything = find(archive, "平安", limit=1000)
     section = everything[0].section
-    in_section = archive.search("平安", section=section, limit=1000)
+    in_section = find(archive, "平安", section=section, limit=1000)
     assert {h.id for h in in_section} == {h.id for h in everything if h.section == section}
-    assert archive.search("平安", site="nosuchsite") == []
-    dated = archive.search("平安", since="2021-01-01", until="2021-03-31", limit=1000)
+    assert find(archive, "平安", site="nosuchsite") == []
+    dated = find(archive, "平安", since="2021-01-01", until="2021-03-31", limit=1000)
     assert dated and all("2021-01-01" <= h.published_at[:10] <= "2021-03-31" for h in dated)
     assert {h.id for h in dated} == {
         h.id
@@ -114,7 +120,7 @@ def test_filters_bound_site_section_and_dates(archive, demo_db):
         if h.published_at and "2021-01-01" <= h.published_at[:10] <= "2021-03-31"
     }
     with pytest.raises(QueryError, match="--since"):
-        archive.search("平安", since="yesterday")
+        find(archive, "平安", since="yesterday")
 
 
 def test_index_follows_updates_through_triggers(demo_db_copy):
@@ -122,7 +128,7 @@ def test_index_follows_updates_through_triggers(demo_db_copy):
     (article_id,) = query(demo_db_copy, "SELECT id FROM articles WHERE title = ?", [SEED_TITLE])[0]
     with archive.db.atomic():
         archive.db["articles"].update(article_id, {"title": "全新标题测试反电诈联盟"})
-    assert [h.id for h in archive.search("反电诈联盟")] == [article_id]
+    assert [h.id for h in find(archive, "反电诈联盟")] == [article_id]
     with archive.db.atomic():
         archive.db.execute("DELETE FROM view_counts WHERE article_id = ?", [article_id])
         archive.db.execute("UPDATE articles SET snapshot_id = NULL WHERE id = ?", [article_id])
@@ -130,7 +136,7 @@ def test_index_follows_updates_through_triggers(demo_db_copy):
         archive.db.execute("DELETE FROM signature_bands WHERE article_id = ?", [article_id])
         archive.db.execute("DELETE FROM article_signatures WHERE article_id = ?", [article_id])
         archive.db.execute("DELETE FROM articles WHERE id = ?", [article_id])
-    assert archive.search("反电诈联盟") == []
+    assert find(archive, "反电诈联盟") == []
     archive.close()
 
 
@@ -149,8 +155,8 @@ def test_migration_backfills_an_archive_made_before_search(tmp_path):
     )
     db.close()
     archive = Archive(path)
-    assert [h.id for h in archive.search("反诈宣传")] == [1]
-    assert [h.id for h in archive.search("反诈")] == [1]
+    assert [h.id for h in find(archive, "反诈宣传")] == [1]
+    assert [h.id for h in find(archive, "反诈")] == [1]
     archive.close()
 
 
@@ -201,19 +207,19 @@ def test_archive_is_importable_from_the_package():
 
 @pytest.mark.parametrize("text", ["扫黑除恶", "扫黑", "平安 绍兴"])
 def test_recent_order_finds_the_same_articles_newest_stored_first(archive, demo_db, text):
-    hits = archive.search(text, limit=1000, order="recent")
+    hits = find(archive, text, limit=1000, order="recent")
     assert {h.id for h in hits} == truth(demo_db, text.split())
     assert [h.id for h in hits] == sorted((h.id for h in hits), reverse=True)
-    assert [h.id for h in archive.search(text, limit=3, order="recent")] == [h.id for h in hits[:3]]
+    assert [h.id for h in find(archive, text, limit=3, order="recent")] == [h.id for h in hits[:3]]
 
 
 def test_short_query_limit_keeps_title_hits_newest_first(archive):
-    everything = archive.search("扫黑", limit=1000)
+    everything = find(archive, "扫黑", limit=1000)
     titled = [h for h in everything if "扫黑" in h.title]
     assert [h.published_at for h in titled] == sorted(
         (h.published_at for h in titled), reverse=True
     )
-    top = archive.search("扫黑", limit=len(titled) + 2)
+    top = find(archive, "扫黑", limit=len(titled) + 2)
     assert [h.id for h in top] == [h.id for h in everything[: len(titled) + 2]]
     with pytest.raises(QueryError, match="--order"):
-        archive.search("扫黑", order="random")
+        find(archive, "扫黑", order="random")

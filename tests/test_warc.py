@@ -13,9 +13,10 @@ from conftest import query, run_pingan
 from warcio.archiveiterator import ArchiveIterator
 
 from pingan_crawler import Archive
-from pingan_crawler.items import Snapshot
+from pingan_crawler.items import ListPage, Snapshot
 from pingan_crawler.parsing.dates import SHANGHAI
 from pingan_crawler.parsing.model import Link
+from pingan_crawler.storage import store
 
 WARCIO = Path(sys.executable).with_name("warcio")
 
@@ -77,7 +78,7 @@ def test_decoded_bodies_lose_transfer_headers_and_repeats_become_revisits(tmp_pa
     for n, url in enumerate(["http://x.cn/list.asp?lb=1", "http://x.cn/list.asp?lb=1&page=1"]):
         fetched = datetime(2026, 11, 30, 9, n, tzinfo=SHANGHAI)
         snap = Snapshot(url, 200, headers, body, fetched, url)
-        archive.store_list_page("x", "要闻", snap, [Link("http://x.cn/a/1", "文章")], None)
+        store(archive, None, ListPage("x", "要闻", 1, snap, [Link("http://x.cn/a/1", "文章")]))
     archive.close()
     out = tmp_path / "a.warc.gz"
     assert run_pingan("warc", str(out), db=tmp_path / "a.db").returncode == 0

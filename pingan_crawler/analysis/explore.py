@@ -7,37 +7,12 @@ one- or two-character words; the canned query ``search_short`` scans the article
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
+
+from pingan_crawler.storage import Archive, catalog
 
 # The short-query scan of a large archive takes a few hundred ms; Datasette's default is 1 s.
 SQL_TIME_LIMIT_MS = 5000
-
-ARTICLE_COLUMNS = {
-    "url": "public URL the article was first archived under",
-    "site": "site profile name (pingan_crawler/sites/SITE.toml)",
-    "section": "section (栏目) the article was first listed in",
-    "title": "title as printed on the page",
-    "published_at": (
-        "publish time, ISO 8601 in Asia/Shanghai (+08:00); null if missing or impossible"
-    ),
-    "published_raw": "publish time exactly as printed",
-    "published_precision": "day, minute or second: how much of the time the page gave",
-    "view_count": "latest view count read (浏览/点击次数); null if not a number",
-    "view_count_raw": "view count exactly as printed",
-    "body": "article text, one paragraph per line",
-    "body_html": "article body HTML",
-    "source": "来源",
-    "editor": "责任编辑",
-    "author": "作者",
-    "images": "JSON list of image URLs in the body",
-    "charset": "character set the page was decoded with",
-    "warnings": "JSON list of what the parser could not take at face value",
-    "content_hash": "sha256 of the whitespace-folded body (finds reposts)",
-    "snapshot_id": "the stored page (snapshots.id) these fields come from",
-    "first_seen": "when the crawler first stored it",
-    "last_seen": "when the crawler last saw it",
-}
 
 QUERIES = {
     "search_short": {
@@ -67,51 +42,47 @@ QUERIES = {
 }
 
 
+def table_metadata() -> dict:
+    """Every table and view's description and column help, from storage/catalog.py."""
+    return {
+        table.name: {"description": table.about, "columns": dict(table.columns)}
+        for table in catalog.TABLES
+    }
+
+
 def metadata(db_path: str | Path) -> dict:
     """Datasette metadata for one archive: titles, column descriptions, FTS, canned queries."""
     name = Path(db_path).stem
+    tables = table_metadata()
+    tables["articles"].update(ARTICLES_TABLE)
     return {
         "title": "pingan archive",
         "description": "Articles, page snapshots and crawl records of Chinese 平安/长安/政法 "
         "news sites, archived by pingan-crawler. Read-only.",
         "databases": {
             name: {
-                "tables": {
-                    "articles": {
-                        "title": "Articles",
-                        "description": "One row per article; reposts under other URLs are "
-                        "rows of article_urls. The search box needs 3+ characters; use the "
-                        "search_short query for shorter words.",
-                        "fts_table": "articles_fts",
-                        "fts_pk": "id",
-                        "sort_desc": "published_at",
-                        "columns": ARTICLE_COLUMNS,
-                    },
-                    "article_urls": {"description": "Every URL an article was found under."},
-                    "snapshots": {"description": "Every distinct (URL, bytes) fetched."},
-                    "snapshot_bodies": {
-                        "description": "Page bytes, compressed (zlib, or zstd:<dictionary id>), "
-                        "keyed by their sha256."
-                    },
-                    "view_counts": {"description": "Each reading of an article's view count."},
-                    "crawls": {"description": "One row per crawl run."},
-                    "errors": {"description": "Pages that failed or were not articles."},
-                    "article_latest_views": {
-                        "description": "The latest view count read for each article."
-                    },
-                    "articles_per_month": {"description": "Articles per site, section, month."},
-                    "sources_ranked": {"description": "来源 by number of articles."},
-                },
+                "tables": tables,
                 "queries": QUERIES,
             }
         },
     }
 
 
+# What Datasette needs beyond the catalog's words: the search box and the default order.
+ARTICLES_TABLE = {
+    "title": "Articles",
+    "description": "One row per article; reposts under other URLs are rows of article_urls. "
+    "The search box needs 3+ characters; use the search_short query for shorter words.",
+    "fts_table": "articles_fts",
+    "fts_pk": "id",
+    "sort_desc": "published_at",
+}
+
+
 def checkpoint(db_path: str | Path) -> None:
     """Move WAL pages into the main file: immutable mode reads the main file only."""
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with Archive(db_path) as archive:
+        archive.checkpoint()
 
 
 def make_datasette(db_path: str | Path):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from pingan_crawler.analysis.filters import Filters, QueryError
+from pingan_crawler.storage import Archive
 
 FORMATS = ("csv", "jsonl")
 JSON_COLUMNS = ("images", "warnings")
@@ -25,13 +25,9 @@ LEFT_OUT_BY_DEFAULT = ("body_html",)
 BATCH = 1000
 
 
-def article_columns(conn: sqlite3.Connection) -> list[str]:
-    return [row[1] for row in conn.execute("PRAGMA table_info(articles)")]
-
-
-def choose_fields(conn: sqlite3.Connection, fields: str | None) -> list[str]:
+def choose_fields(archive: Archive, fields: str | None) -> list[str]:
     """The columns to export: ``fields`` is comma-separated; unknown names are an error."""
-    known = article_columns(conn)
+    known = archive.articles.columns()
     if not fields:
         return [c for c in known if c not in LEFT_OUT_BY_DEFAULT]
     chosen = [f.strip() for f in fields.split(",") if f.strip()]
@@ -42,22 +38,6 @@ def choose_fields(conn: sqlite3.Connection, fields: str | None) -> list[str]:
             f"choose from {', '.join(known)}"
         )
     return chosen
-
-
-def iter_batches(
-    conn: sqlite3.Connection, fields: list[str], filters: Filters | None = None
-) -> Iterator[list[tuple]]:
-    """Rows of the chosen columns in id order, :data:`BATCH` at a time, straight from the cursor."""
-    where, params = (filters or Filters()).where("a")
-    columns = ", ".join(f'a."{f}"' for f in fields)
-    cursor = conn.execute(f"SELECT {columns} FROM articles a WHERE {where} ORDER BY a.id", params)
-    while batch := cursor.fetchmany(BATCH):
-        yield batch
-
-
-def count_rows(conn: sqlite3.Connection, filters: Filters | None = None) -> int:
-    where, params = (filters or Filters()).where("a")
-    return conn.execute(f"SELECT count(*) FROM articles a WHERE {where}", params).fetchone()[0]
 
 
 def _json_value(text: str | None):
@@ -98,7 +78,7 @@ def write_csv(
 
 
 def export(
-    conn: sqlite3.Connection,
+    archive: Archive,
     out: TextIO,
     fmt: str,
     filters: Filters | None = None,
@@ -110,9 +90,9 @@ def export(
     is called after every :data:`BATCH` rows, when given."""
     if fmt not in FORMATS:
         raise QueryError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    chosen = choose_fields(conn, fields)
-    total = count_rows(conn, filters) if progress else 0
-    batches = iter_batches(conn, chosen, filters)
+    chosen = choose_fields(archive, fields)
+    total = archive.articles.count(filters) if progress else 0
+    batches = archive.articles.batches(chosen, filters, BATCH)
     steps = (
         write_jsonl(batches, chosen, out)
         if fmt == "jsonl"

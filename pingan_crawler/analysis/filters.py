@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pingan_crawler.parsing.dates import SHANGHAI, parse_publish_time
+from pingan_crawler.storage.selection import Selection
 
 # Bounds may lie in the future (--until 2030-01-01); only publish times must not.
 _FAR_FUTURE = datetime(9000, 1, 1, tzinfo=SHANGHAI)
@@ -32,13 +33,12 @@ def date_bound(text: str | None, option: str, *, end: bool = False) -> str | Non
 
 
 @dataclass(frozen=True)
-class Filters:
-    """Which articles (or snapshots) a command covers; every bound is optional."""
+class Filters(Selection):
+    """Which articles (or snapshots) a command covers; every bound is optional.
 
-    site: str | None = None
-    section: str | None = None
-    since: str | None = None
-    until: str | None = None
+    The archive reads it as a :class:`~pingan_crawler.storage.Selection`; this adds the parsing
+    of what a user typed.
+    """
 
     @classmethod
     def parse(
@@ -55,20 +55,3 @@ class Filters:
             date_bound(since, "--since"),
             date_bound(until, "--until", end=True),
         )
-
-    def where(self, alias: str = "a", time_column: str = "published_at") -> tuple[str, list]:
-        """SQL conditions (joined by AND, or ``1``) and their parameters."""
-        clauses, params = [], []
-        if self.site:
-            clauses.append(f"{alias}.site = ?")
-            params.append(self.site)
-        if self.section:
-            clauses.append(f"{alias}.section = ?")
-            params.append(self.section)
-        if self.since:
-            clauses.append(f"{alias}.{time_column} >= ?")
-            params.append(self.since)
-        if self.until:
-            clauses.append(f"{alias}.{time_column} < ?")
-            params.append(self.until)
-        return (" AND ".join(clauses) or "1"), params

@@ -9,7 +9,6 @@ the title or the body is not written, since a page without them is not an articl
 from __future__ import annotations
 
 import functools
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -21,6 +20,7 @@ from pingan_crawler.parsing.model import Article
 from pingan_crawler.parsing.multipage import join_pages, next_missing_page
 from pingan_crawler.sites import ProfileError, SiteProfile, load_profile
 from pingan_crawler.storage import Archive, content_hash
+from pingan_crawler.storage.articles import article_row
 
 # What a page says. Left alone: view counts (later readings replace the page's), the section
 # (from the listing the article was found in), the snapshot and the crawl dates.
@@ -51,9 +51,9 @@ class ReparseReport:
     written: bool = True
 
 
-def content_type(headers_json: str | None) -> str | None:
+def content_type(headers: dict[str, list[str]]) -> str | None:
     """The Content-Type a snapshot was served with (it may name the charset)."""
-    for name, values in json.loads(headers_json or "{}").items():
+    for name, values in headers.items():
         if name.lower() == "content-type" and values:
             return values[0] if isinstance(values, list) else str(values)
     return None
@@ -76,12 +76,8 @@ PageLookup = Callable[[str], tuple[bytes, str | None] | None]
 
 def stored_page(archive: Archive, url: str) -> tuple[bytes, str | None] | None:
     """The latest stored snapshot of ``url`` (a later page of a multi-page article), if any."""
-    row = archive.db.execute(
-        "SELECT sha256, headers FROM snapshots WHERE url = ? "
-        "ORDER BY last_fetched_at DESC, id DESC LIMIT 1",
-        [url],
-    ).fetchone()
-    return (archive.snapshot_body(row[0]), content_type(row[1])) if row else None
+    stored = archive.snapshots.latest(url)
+    return (stored[0], content_type(stored[1])) if stored else None
 
 
 def stored_pages(archive: Archive, row: dict) -> StoredPages:
@@ -93,7 +89,7 @@ def stored_pages(archive: Archive, row: dict) -> StoredPages:
     return StoredPages(
         row["url"],
         row["site"],
-        archive.snapshot_body(row["sha256"]),
+        archive.snapshots.body(row["sha256"]),
         content_type(row["headers"]),
         datetime.fromisoformat(row["fetched_at"]) if row["fetched_at"] else None,
     )
@@ -133,7 +129,7 @@ def reextract(archive: Archive, row: dict) -> Article:
 
 def changed_fields(row: dict, article: Article) -> dict:
     """Stored values that the new extraction would change, as column → new value."""
-    fresh = Archive._article_fields(article, content_hash(article.body), row["snapshot_id"])
+    fresh = article_row(article, content_hash(article.body), row["snapshot_id"])
     return {name: fresh[name] for name in FIELDS if fresh[name] != row[name]}
 
 
@@ -148,20 +144,10 @@ def reparse(
     (pickling pages and articles costs what the second core gains).
     """
     report = ReparseReport(written=not dry_run)
-    conn = archive.db.conn
-    where, params = (filters or Filters()).where("a")
-    columns = ", ".join(f"a.{name}" for name in FIELDS)
-    sql = (
-        f"SELECT a.id, a.url, a.site, a.snapshot_id, {columns}, s.sha256, s.headers, "
-        "s.fetched_at FROM articles a LEFT JOIN snapshots s ON s.id = a.snapshot_id "
-        f"WHERE a.id > ? AND {where} ORDER BY a.id LIMIT {BATCH}"
-    )
     sites: set[str] = set()
     last_id = 0
     while True:
-        cursor = conn.execute(sql, [last_id, *params])
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        rows = archive.articles.with_snapshots(FIELDS, filters, last_id, BATCH)
         if not rows:
             return report
         last_id = rows[-1]["id"]
@@ -193,13 +179,9 @@ def reparse(
                 report.fields.update(changes.keys())
                 updates.append((row["id"], changes))
         if updates and not dry_run:
-            with archive.db.atomic():
+            with archive.transaction():
                 for article_id, changes in updates:
-                    assignments = ", ".join(f"{name} = ?" for name in changes)
-                    conn.execute(
-                        f"UPDATE articles SET {assignments} WHERE id = ?",
-                        [*changes.values(), article_id],
-                    )
+                    archive.articles.correct(article_id, changes)
 
 
 def _check_profile(site: str | None, report: ReparseReport) -> None:

@@ -16,11 +16,11 @@ from dataclasses import asdict, dataclass
 from typing import TextIO
 
 from pingan_crawler.analysis.filters import Filters, QueryError
+from pingan_crawler.storage import Archive
+from pingan_crawler.storage.articles import SEARCH_ORDERS as ORDERS
 
-TRIGRAM = 3
 SNIPPET_CONTEXT = 24  # characters shown each side of the first hit
 DEFAULT_MARK = ("【", "】")
-ORDERS = ("relevance", "recent")
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,8 @@ def split_terms(query: str) -> list[str]:
     return terms
 
 
-def fts_string(term: str) -> str:
-    """``term`` as an FTS5 string literal: quotes doubled, so no character is syntax."""
-    return '"' + term.replace('"', '""') + '"'
-
-
 def search(
-    conn: sqlite3.Connection,
+    archive: Archive,
     query: str,
     filters: Filters | None = None,
     limit: int = 20,
@@ -69,75 +64,31 @@ def search(
     the number of matches. With only short terms the articles table is scanned; title hits
     come first, then the newest published. ``recent`` orders either kind by archive order,
     most recently stored first, and stops at ``limit`` matches: fast whatever the archive size.
+    (The lookup itself is :meth:`pingan_crawler.storage.articles.Articles.find`.)
     """
     if limit < 1:
         raise QueryError(f"--limit must be at least 1, not {limit}")
     if order not in ORDERS:
         raise QueryError(f"--order must be one of {', '.join(ORDERS)}, not {order!r}")
     terms = split_terms(query)
-    long_terms = [t for t in terms if len(t) >= TRIGRAM]
-    short_terms = [t for t in terms if len(t) < TRIGRAM]
-    where, params = (filters or Filters()).where("a")
-    for term in short_terms:
-        where += " AND (instr(a.title, ?) > 0 OR instr(a.body, ?) > 0)"
-        params += [term, term]
-    # First the ids of the best rows only (sorts that carry no text), then their fields.
     try:
-        if long_terms:
-            match = " ".join(fts_string(t) for t in long_terms)
-            ids = _indexed_ids(conn, match, where, params, limit, order)
-        else:
-            ids = _scanned_ids(conn, short_terms[0], where, params, limit, order)
+        rows = archive.articles.find(terms, filters, limit, order)
     except sqlite3.OperationalError as exc:  # e.g. a term the tokenizer cannot take
         raise QueryError(f"cannot search for {query!r}: {exc}") from exc
-    marks = ", ".join("?" * len(ids))
-    rows = {
-        row[0]: row
-        for row in conn.execute(
-            "SELECT id, url, site, section, title, published_at, view_count, body "
-            f"FROM articles WHERE id IN ({marks})",
-            ids,
-        )
-    }
     return [
         SearchHit(
-            n, *rows[i][:7], snippet=make_snippet(rows[i][4] or "", rows[i][7] or "", terms, mark)
+            n,
+            row["id"],
+            row["url"],
+            row["site"],
+            row["section"],
+            row["title"],
+            row["published_at"],
+            row["view_count"],
+            snippet=make_snippet(row["title"] or "", row["body"] or "", terms, mark),
         )
-        for n, i in enumerate(ids, start=1)
+        for n, row in enumerate(rows, start=1)
     ]
-
-
-def _indexed_ids(
-    conn: sqlite3.Connection, match: str, where: str, params: list, limit: int, order: str
-) -> list[int]:
-    by = "rank" if order == "relevance" else "rowid DESC"
-    if where == "1":
-        sql = f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY {by} LIMIT ?"
-    else:
-        sql = (
-            "SELECT a.id FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
-            f"WHERE articles_fts MATCH ? AND {where} ORDER BY articles_fts.{by} LIMIT ?"
-        )
-    return [row[0] for row in conn.execute(sql, [match, *params, limit])]
-
-
-def _scanned_ids(
-    conn: sqlite3.Connection, first: str, where: str, params: list, limit: int, order: str
-) -> list[int]:
-    """Short terms: title hits newest first (an index holds titles), then body-only hits."""
-    if order == "recent":
-        sql = f"SELECT a.id FROM articles a WHERE {where} ORDER BY a.id DESC LIMIT ?"
-        return [row[0] for row in conn.execute(sql, [*params, limit])]
-    ids: list[int] = []
-    for in_title in ("> 0", "= 0"):
-        sql = (
-            f"SELECT a.id FROM articles a WHERE instr(a.title, ?) {in_title} AND {where} "
-            "ORDER BY a.published_at DESC, a.id DESC LIMIT ?"
-        )
-        ids += [row[0] for row in conn.execute(sql, [first, *params, limit - len(ids)])]
-        if len(ids) >= limit:
-            break
-    return ids
 
 
 def _find(text: str, term: str) -> int:

@@ -8,10 +8,9 @@ points at a stored body, the recorded sizes agree, and SQLite's own ``PRAGMA int
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from dataclasses import dataclass, field
 
-from pingan_crawler.compression import unpacker_for
+from pingan_crawler.storage import Archive
 
 
 @dataclass
@@ -27,37 +26,33 @@ class VerifyReport:
         return not self.problems and self.integrity == ["ok"]
 
 
-def verify(conn: sqlite3.Connection) -> VerifyReport:
+def verify(archive: Archive) -> VerifyReport:
     """Check every body, every snapshot's link to its body, and the database file."""
     report = VerifyReport()
-    unpacker = unpacker_for(conn)
-    cursor = conn.execute("SELECT sha256, size, compression, data FROM snapshot_bodies")
-    while batch := cursor.fetchmany(200):
-        for digest, size, compression, data in batch:
-            report.bodies += 1
-            try:
-                body = unpacker.unpack(compression, data)
-            except ValueError as exc:
-                report.problems.append(f"body {digest}: unreadable: {exc}")
-                continue
-            report.bytes += len(body)
-            actual = hashlib.sha256(body).hexdigest()
-            if actual != digest:
-                report.problems.append(
-                    f"body {digest}: sha256 mismatch, the bytes hash to {actual}"
-                )
-            elif size is not None and size != len(body):
-                report.problems.append(f"body {digest}: size {size} recorded, {len(body)} stored")
-    for snap_id, url, digest, size, stored, body_size in conn.execute(
-        "SELECT s.id, s.url, s.sha256, s.size, b.sha256, b.size FROM snapshots s "
-        "LEFT JOIN snapshot_bodies b ON b.sha256 = s.sha256"
-    ):
-        report.snapshots += 1
-        if stored is None:
-            report.problems.append(f"snapshot {snap_id} ({url}): body {digest} is missing")
-        elif size is not None and body_size is not None and size != body_size:
+    for stored in archive.snapshots.check_bodies():
+        report.bodies += 1
+        if stored.body is None:
+            report.problems.append(f"body {stored.sha256}: unreadable: {stored.problem}")
+            continue
+        report.bytes += len(stored.body)
+        actual = hashlib.sha256(stored.body).hexdigest()
+        if actual != stored.sha256:
             report.problems.append(
-                f"snapshot {snap_id} ({url}): size {size} recorded, body has {body_size}"
+                f"body {stored.sha256}: sha256 mismatch, the bytes hash to {actual}"
             )
-    report.integrity = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+        elif stored.size is not None and stored.size != len(stored.body):
+            report.problems.append(
+                f"body {stored.sha256}: size {stored.size} recorded, {len(stored.body)} stored"
+            )
+    for link in archive.snapshots.links():
+        report.snapshots += 1
+        if not link.body_stored:
+            problem = f"snapshot {link.id} ({link.url}): body {link.sha256} is missing"
+            report.problems.append(problem)
+        elif link.size is not None and link.body_size is not None and link.size != link.body_size:
+            report.problems.append(
+                f"snapshot {link.id} ({link.url}): size {link.size} recorded, "
+                f"body has {link.body_size}"
+            )
+    report.integrity = archive.integrity_check()
     return report

@@ -9,8 +9,6 @@ the first (WARC 1.1 "identical payload digest" profile).
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -22,7 +20,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pingan_crawler.analysis.filters import Filters
-from pingan_crawler.compression import unpacker_for
+from pingan_crawler.storage import Archive
 
 # Headers that described the transfer, not the stored bytes.
 DROPPED_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
@@ -41,14 +39,14 @@ def warc_date(iso: str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def http_headers(status: int, headers_json: str | None, length: int) -> StatusAndHeaders:
+def http_headers(status: int, headers: dict[str, list[str]], length: int) -> StatusAndHeaders:
     """The stored response headers, made true for the decoded body."""
     try:
         reason = HTTPStatus(status).phrase
     except ValueError:
         reason = ""
     pairs = []
-    for name, values in json.loads(headers_json or "{}").items():
+    for name, values in headers.items():
         if name.lower() in DROPPED_HEADERS:
             continue
         for value in values if isinstance(values, list) else [values]:
@@ -58,7 +56,7 @@ def http_headers(status: int, headers_json: str | None, length: int) -> StatusAn
 
 
 def write_warc(
-    conn: sqlite3.Connection, out: BinaryIO, filters: Filters | None = None, source: str = ""
+    archive: Archive, out: BinaryIO, filters: Filters | None = None, source: str = ""
 ) -> WarcReport:
     """Write every matching snapshot (``--since``/``--until`` bound its fetch time)."""
     report = WarcReport()
@@ -79,48 +77,38 @@ def write_warc(
             },
         )
     )
-    where, params = (filters or Filters()).where("s", time_column="fetched_at")
     first_seen: dict[str, tuple[str, str, str, str]] = {}  # sha256 → uri, date, id, digest
-    unpacker = unpacker_for(conn)
-    cursor = conn.execute(
-        "SELECT s.url, s.fetched_at, s.status, s.headers, s.sha256, b.size, b.compression, "
-        "b.data "
-        f"FROM snapshots s JOIN snapshot_bodies b ON b.sha256 = s.sha256 WHERE {where} "
-        "ORDER BY s.fetched_at, s.id",
-        params,
-    )
-    while batch := cursor.fetchmany(100):
-        for url, fetched_at, status, headers, digest, size, compression, data in batch:
-            date = warc_date(fetched_at)
-            if digest in first_seen:
-                uri, refers_date, refers_id, payload_digest = first_seen[digest]
-                record = writer.create_revisit_record(
-                    url,
-                    payload_digest,
-                    uri,
-                    refers_date,
-                    http_headers=http_headers(status, headers, size),
-                    warc_headers_dict={"WARC-Date": date, "WARC-Refers-To": refers_id},
-                )
-                writer.write_record(record)
-                report.revisits += 1
-                continue
-            body = unpacker.unpack(compression, data)
-            record = writer.create_warc_record(
+    for url, fetched_at, status, headers, digest, size in archive.snapshots.fetches(filters):
+        date = warc_date(fetched_at)
+        if digest in first_seen:
+            uri, refers_date, refers_id, payload_digest = first_seen[digest]
+            record = writer.create_revisit_record(
                 url,
-                "response",
-                payload=BytesIO(body),
-                length=len(body),
-                http_headers=http_headers(status, headers, len(body)),
-                warc_headers_dict={"WARC-Date": date},
+                payload_digest,
+                uri,
+                refers_date,
+                http_headers=http_headers(status, headers, size),
+                warc_headers_dict={"WARC-Date": date, "WARC-Refers-To": refers_id},
             )
             writer.write_record(record)
-            first_seen[digest] = (
-                url,
-                date,
-                record.rec_headers.get_header("WARC-Record-ID"),
-                record.rec_headers.get_header("WARC-Payload-Digest"),
-            )
-            report.responses += 1
-            report.bytes += len(body)
+            report.revisits += 1
+            continue
+        body = archive.snapshots.body(digest)
+        record = writer.create_warc_record(
+            url,
+            "response",
+            payload=BytesIO(body),
+            length=len(body),
+            http_headers=http_headers(status, headers, len(body)),
+            warc_headers_dict={"WARC-Date": date},
+        )
+        writer.write_record(record)
+        first_seen[digest] = (
+            url,
+            date,
+            record.rec_headers.get_header("WARC-Record-ID"),
+            record.rec_headers.get_header("WARC-Payload-Digest"),
+        )
+        report.responses += 1
+        report.bytes += len(body)
     return report

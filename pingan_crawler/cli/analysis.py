@@ -22,21 +22,13 @@ from pingan_crawler.cli.common import (
 
 def cmd_search(args: argparse.Namespace) -> int:
     from pingan_crawler.analysis.filters import QueryError
-    from pingan_crawler.analysis.search import print_hits
+    from pingan_crawler.analysis.search import print_hits, search
 
     archive = open_archive(args, "search")
     if archive is None:
         return EXIT_USAGE
     try:
-        hits = archive.search(
-            args.query,
-            site=args.site,
-            section=args.section,
-            since=args.since,
-            until=args.until,
-            limit=args.limit,
-            order=args.order,
-        )
+        hits = search(archive, args.query, filters_of(args), limit=args.limit, order=args.order)
     except QueryError as exc:
         print(f"pingan search: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -65,7 +57,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.output and args.output != "-":
             with open(args.output, "w", encoding="utf-8", newline="") as out:
                 count = export(
-                    archive.db.conn,
+                    archive,
                     out,
                     args.format,
                     filters,
@@ -76,7 +68,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         else:
             sys.stdout.reconfigure(encoding="utf-8", newline="")
             count = export(
-                archive.db.conn,
+                archive,
                 sys.stdout,
                 args.format,
                 filters,
@@ -134,7 +126,7 @@ def cmd_warc(args: argparse.Namespace) -> int:
     try:
         filters = filters_of(args)
         with open(args.out, "wb") as out:
-            report = write_warc(archive.db.conn, out, filters, source=str(args.db))
+            report = write_warc(archive, out, filters, source=str(args.db))
     except QueryError as exc:
         print(f"pingan warc: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -184,8 +176,8 @@ def cmd_reposts(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     archive = Archive(args.db)
     try:
-        counts = archive.rebuild_reposts() if args.rebuild else archive.repost_summary()
-        clusters = archive.repost_clusters(site=args.site, since=since)
+        counts = archive.reposts.rebuild() if args.rebuild else archive.reposts.summary()
+        clusters = archive.reposts.clusters(site=args.site, since=since)
     finally:
         archive.close()
     print(

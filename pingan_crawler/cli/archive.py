@@ -16,7 +16,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"pingan status: no archive at {args.db}", file=sys.stderr)
         return EXIT_USAGE
     archive = Archive(args.db)
-    rows = archive.status()
+    rows = archive.crawls.status()
     archive.close()
     if not rows:
         print(f"{args.db}: no crawls yet")
@@ -57,9 +57,9 @@ def cmd_compact(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     archive = Archive(args.db)
     try:
-        totals = archive.compact()
+        totals = archive.snapshots.compact()
         if args.vacuum:
-            archive.db.execute("VACUUM")
+            archive.vacuum()
     finally:
         archive.close()
     saved = totals["bytes_before"] - totals["bytes_after"]
@@ -78,7 +78,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if archive is None:
         return EXIT_USAGE
     try:
-        report = verify(archive.db.conn)
+        report = verify(archive)
     finally:
         archive.close()
     for problem in report.problems:

@@ -7,11 +7,11 @@ in front of the queue and takes it again. Every committed message id is recorded
 transaction (table ``ingested``), so such a replay is recognised and skipped: nothing is
 stored twice, not even a view-count reading.
 
-Items pass through the project's ``ITEM_PIPELINES`` (validate → dedup → store), exactly as
-in a local crawl, one set of pipeline objects per worker crawl, each bound to that crawl's
-``crawls`` row. After each commit the writer updates the mirror workers read
-(``pingan:SITE:known``, ``:walked``, ``:pending``); on start it rebuilds the mirror from the
-archive.
+Items are stored by :func:`pingan_crawler.storage.accept`: validated, identified, a repeat
+within one worker's run dropped, written, exactly as a local crawl's pipelines do; each
+outcome is added to that worker's ``crawls`` row as it is stored. After each commit the writer
+updates the mirror workers read (``pingan:SITE:known``, ``:walked``, ``:pending``); on start it
+rebuilds the mirror from the archive.
 """
 
 from __future__ import annotations
@@ -26,10 +26,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import redis
-from scrapy.exceptions import DropItem
-from scrapy.settings import Settings
-from scrapy.utils.conf import build_component_list
-from scrapy.utils.misc import load_object
 
 from pingan_crawler.distributed import (
     DEAD_KEY,
@@ -39,10 +35,9 @@ from pingan_crawler.distributed import (
     SiteKeys,
 )
 from pingan_crawler.distributed.codec import Message, MessageError
-from pingan_crawler.items import ArticlePage, ListPage, SectionWalked
+from pingan_crawler.items import ArticlePage, ListPage, PageError, SectionWalked
 from pingan_crawler.parsing.dates import SHANGHAI
-from pingan_crawler.session import CrawlSession, bind_session
-from pingan_crawler.storage import Archive
+from pingan_crawler.storage import Archive, ArchiveState, Outcome, accept, store
 
 logger = logging.getLogger(__name__)
 
@@ -55,39 +50,12 @@ class IngestLocked(RuntimeError):
     """Another writer drains this Redis; the message names it."""
 
 
-class IngestStats:
-    """The part of Scrapy's stats collector the pipelines use."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, int] = {}
-
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
-        self.values[key] = self.values.get(key, start) + count
-
-    def set_value(self, key: str, value) -> None:
-        self.values[key] = value
-
-    def get_value(self, key: str, default=None):
-        return self.values.get(key, default)
-
-    def get_stats(self) -> dict:
-        return dict(self.values)
-
-
-class CrawlStandIn:
-    """What pipelines built ``from_crawler`` read: settings and stats (no spider, no engine)."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.stats = IngestStats()
-        self.spider = None
-
-
 @dataclass
 class WorkerCrawl:
+    """One worker process's run: its ``crawls`` row and the URLs stored in it so far."""
+
     crawl_id: int
-    stand_in: CrawlStandIn
-    pipelines: list
+    stored_urls: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -99,36 +67,26 @@ class IngestReport:
     requeued: int = 0
     crawls_finished: int = 0
     interrupted: bool = False
-    outcomes: Counter = field(default_factory=Counter)
+    outcomes: Counter[Outcome] = field(default_factory=Counter)
 
     def line(self, db: str | Path) -> str:
         get = self.outcomes.get
+        errors = get(Outcome.ERROR, 0) + get(Outcome.REJECTED, 0)
         return (
-            f"ingest: {self.messages} messages, {get('archive/new', 0)} articles stored, "
-            f"{get('archive/updated', 0)} updated, {get('archive/duplicate', 0)} duplicates "
-            f"merged, {get('archive/errors', 0)} errors, {self.crawls_finished} worker crawls "
+            f"ingest: {self.messages} messages, {get(Outcome.NEW, 0)} articles stored, "
+            f"{get(Outcome.UPDATED, 0)} updated, {get(Outcome.DUPLICATE, 0)} duplicates "
+            f"merged, {errors} errors, {self.crawls_finished} worker crawls "
             f"finished, {self.replays} replays skipped, {self.requeued} taken back from a "
             f"killed writer, {self.unreadable + self.failed} failed → {db}"
         )
 
 
-def project_settings() -> Settings:
-    settings = Settings()
-    settings.setmodule("pingan_crawler.settings", priority="project")
-    return settings
-
-
 class Ingest:
     """Drain ``pingan:items`` into one archive; :meth:`run` until idle or stopped."""
 
-    def __init__(self, redis_url: str, db: str | Path, settings: Settings | None = None):
+    def __init__(self, redis_url: str, db: str | Path):
         self.server = redis.Redis.from_url(redis_url)
         self.db = db
-        self.settings = settings or project_settings()
-        self.pipeline_classes = [
-            load_object(path)
-            for path in build_component_list(self.settings.getwithbase("ITEM_PIPELINES"))
-        ]
         self.owner = f"{socket.gethostname()}-{os.getpid()}"
         self.crawls: dict[str, WorkerCrawl] = {}
         self.report = IngestReport()
@@ -170,7 +128,7 @@ class Ingest:
 
     def forget_old_replay_records(self) -> None:
         cutoff = datetime.now(SHANGHAI) - REPLAY_MEMORY
-        self.archive.forget_ingested_before(cutoff.isoformat(timespec="seconds"))
+        self.archive.ingest.forget_before(cutoff.isoformat(timespec="seconds"))
 
     def requeue_unacknowledged(self) -> int:
         """Put messages a killed writer had taken back at the head of the queue, in order."""
@@ -190,46 +148,45 @@ class Ingest:
             self.server.rpush(DEAD_KEY, raw)
             self.report.unreadable += 1
             return
-        if self.archive.was_ingested(message.id):
+        if self.archive.ingest.seen(message.id):
             self.report.replays += 1
             return
         crawl = self.crawl_of(message)
         try:
-            with self.archive.db.atomic():
-                result = self.apply(crawl, message)
-                self.archive.mark_ingested(message.id)
+            with self.archive.transaction():
+                outcome = self.apply(crawl, message)
+                self.archive.ingest.mark(message.id)
         except Exception as exc:  # a bug or bad data: record it, keep the message, go on
             logger.exception("could not store message %s of %s", message.id, message.worker)
             self.server.rpush(DEAD_KEY, raw)
             self.report.failed += 1
+            if isinstance(message.body, ArticlePage):  # not stored: a resend may be
+                crawl.stored_urls.discard(message.body.canonical_url)
             url = getattr(getattr(message.body, "snapshot", None), "url", "") or ""
-            self.archive.record_error(
-                crawl.crawl_id,
-                url or getattr(message.body, "url", ""),
-                "ingest_failed",
-                f"{type(exc).__name__}: {exc} (message {message.id} kept in {DEAD_KEY})",
-                site=message.site,
+            detail = f"{type(exc).__name__}: {exc} (message {message.id} kept in {DEAD_KEY})"
+            error = PageError(
+                message.site, url or getattr(message.body, "url", ""), "ingest_failed", detail
             )
+            store(self.archive, crawl.crawl_id, error)
             return
-        self.mirror(message.site, result)
+        if outcome is not None:
+            self.report.outcomes[outcome] += 1
+            self.mirror(message.site, message.body, outcome)
 
     def crawl_of(self, message: Message) -> WorkerCrawl:
         crawl = self.crawls.get(message.worker)
         if crawl is None:
             args = message.body if message.kind == "start" else {"worker": message.worker}
-            crawl_id = self.archive.worker_crawl(
+            crawl_id = self.archive.crawls.worker_crawl(
                 message.site, message.worker, args, str(args.get("started_at", ""))
             )
-            stand_in = CrawlStandIn(self.settings)
-            bind_session(stand_in, CrawlSession(self.archive, crawl_id))
-            pipelines = [_build(cls, stand_in) for cls in self.pipeline_classes]
-            crawl = self.crawls[message.worker] = WorkerCrawl(crawl_id, stand_in, pipelines)
+            crawl = self.crawls[message.worker] = WorkerCrawl(crawl_id)
         return crawl
 
-    def apply(self, crawl: WorkerCrawl, message: Message):
-        """Store one message inside the caller's transaction; returns the stored item."""
+    def apply(self, crawl: WorkerCrawl, message: Message) -> Outcome | None:
+        """Store one message inside the caller's transaction; what storing its item did."""
         if message.kind == "finish":
-            self.archive.finish_worker_crawl(
+            self.archive.crawls.finish_worker(
                 crawl.crawl_id, message.body.get("reason", "?"), message.body.get("stats", {})
             )
             self.crawls.pop(message.worker, None)
@@ -237,23 +194,14 @@ class Ingest:
             return None
         if message.kind == "start":
             return None
-        before = dict(crawl.stand_in.stats.values)
-        item = message.body
-        try:
-            for pipeline in crawl.pipelines:
-                item = pipeline.process_item(item)
-        except DropItem:
-            item = None
-        after = crawl.stand_in.stats.values
-        deltas = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
-        self.archive.add_crawl_counts(crawl.crawl_id, deltas)
-        self.report.outcomes.update(deltas)
-        return item
+        outcome = accept(self.archive, crawl.crawl_id, message.body, crawl.stored_urls)
+        self.archive.crawls.count(crawl.crawl_id, outcome)
+        return outcome
 
     # -- the mirror workers read ---------------------------------------------------------------
-    def mirror(self, site: str, item) -> None:
+    def mirror(self, site: str, item, outcome: Outcome) -> None:
         keys = SiteKeys(site)
-        if isinstance(item, ArticlePage) and item.canonical_url:
+        if outcome.stored_article:
             with self.server.pipeline() as pipe:
                 pipe.sadd(keys.known, item.canonical_url)
                 pipe.hdel(keys.pending, item.canonical_url)
@@ -271,11 +219,12 @@ class Ingest:
 
     def sync_mirror(self) -> None:
         """Rebuild every site's mirror from the archive (it may have been lost or be stale)."""
-        for site in self.archive.sites_with_state():
+        state = ArchiveState(self.archive)
+        for site in state.sites():
             keys = SiteKeys(site)
-            self._replace_set(keys.known, self.archive.known_article_urls(site))
-            self._replace_set(keys.walked, self.archive.walked_sections(site))
-            self._replace_hash(keys.pending, dict(self.archive.listed_not_archived(site)))
+            self._replace_set(keys.known, state.known_article_urls(site))
+            self._replace_set(keys.walked, state.walked_sections(site))
+            self._replace_hash(keys.pending, dict(state.listed_not_archived(site)))
 
     def _replace_set(self, key: str, members: set[str]) -> None:
         temporary = f"{key}:rebuild"
@@ -318,9 +267,3 @@ class Ingest:
         holder = self.server.get(INGEST_LOCK_KEY)
         if holder is not None and holder.decode() == self.owner:
             self.server.delete(INGEST_LOCK_KEY)
-
-
-def _build(cls, stand_in: CrawlStandIn):
-    if hasattr(cls, "from_crawler"):
-        return cls.from_crawler(stand_in)
-    return cls()

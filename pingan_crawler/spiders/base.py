@@ -47,9 +47,9 @@ class ProfileSpider(scrapy.Spider):
         reader = self.settings.get("PINGAN_STATE_READER")
         if reader:
             return load_object(reader)(self.settings)
-        from pingan_crawler.storage import Archive
+        from pingan_crawler.storage import ArchiveState
 
-        return Archive(self.settings.get("PINGAN_DB"))
+        return ArchiveState(self.settings.get("PINGAN_DB"))
 
     def request(
         self, public_url: str, callback, errback=None, dont_filter: bool = False, **cb_kwargs

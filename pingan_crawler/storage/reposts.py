@@ -1,4 +1,8 @@
-"""Repost clusters in the archive: signatures, LSH band keys, clusters."""
+"""Repost clusters: ``article_signatures`` (each article's MinHash), ``signature_bands`` (its LSH
+band keys, indexed, so a new article finds its candidates by a lookup), ``repost_clusters`` and
+the ``articles.cluster_id`` column. The text similarity itself is pingan_crawler/reposts.py
+(pure; numpy and zhconv load only when an article is first signed).
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,19 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from pingan_crawler.storage.common import now_iso
+from pingan_crawler.storage.common import as_dicts, now_iso, require_transaction
 
 if TYPE_CHECKING:
     from pingan_crawler import reposts
 
 
-class RepostClusters:
-    """Methods of :class:`pingan_crawler.storage.Archive`."""
+class Reposts:
+    """Owns repost_clusters, article_signatures, signature_bands and articles.cluster_id."""
 
-    db: Database
+    def __init__(self, db: Database):
+        self.db = db
 
-    # -- reposts ------------------------------------------------------------------------------
-    def _sign_and_cluster(self, article_id: int, body: str) -> int | None:
+    def sign_and_cluster(self, article_id: int, body: str) -> int | None:
         """Sign a stored article's body and put it in the cluster of its near-duplicates.
 
         Candidates come from its LSH band keys (an indexed lookup); each is confirmed from the
@@ -29,6 +33,7 @@ class RepostClusters:
         """
         from pingan_crawler import reposts  # numpy and zhconv load only when first needed
 
+        require_transaction(self.db, "Reposts.sign_and_cluster")
         self.db.execute("DELETE FROM signature_bands WHERE article_id = ?", [article_id])
         row = dict.fromkeys(
             ("minhash", "shingles", "chars", "match_id", "match_jaccard", "match_containment")
@@ -38,7 +43,7 @@ class RepostClusters:
         matches: list[tuple[int, reposts.Similarity]] = []
         if sig is not None:
             keys = sorted(set(sig.band_keys()))
-            matches = self._repost_matches(article_id, body, sig, keys)
+            matches = self.matches(article_id, body, sig, keys)
             row.update(minhash=sig.to_bytes(), shingles=sig.shingle_count, chars=sig.chars)
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO signature_bands (key, article_id) VALUES (?, ?)",
@@ -61,7 +66,7 @@ class RepostClusters:
             return None
         return self._join_cluster([article_id, *(m[0] for m in matches)])
 
-    def _repost_matches(
+    def matches(
         self, article_id: int, body: str, sig: reposts.Signature, keys: list[int]
     ) -> list[tuple[int, reposts.Similarity]]:
         """Archived articles sharing a band key with ``sig`` and confirmed as the same text:
@@ -145,7 +150,7 @@ class RepostClusters:
             ],
         )
 
-    def rebuild_reposts(self) -> dict[str, int]:
+    def rebuild(self) -> dict[str, int]:
         """Sign every article again and recluster from scratch, oldest first (idempotent)."""
         with self.db.atomic():
             self.db.execute("DELETE FROM signature_bands")
@@ -154,10 +159,10 @@ class RepostClusters:
             self.db.execute("DELETE FROM repost_clusters")
             rows = self.db.execute(f"SELECT id, body FROM articles {self._CLUSTER_ORDER}")
             for article_id, body in rows.fetchall():
-                self._sign_and_cluster(article_id, body or "")
-        return self.repost_summary()
+                self.sign_and_cluster(article_id, body or "")
+        return self.summary()
 
-    def repost_summary(self) -> dict[str, int]:
+    def summary(self) -> dict[str, int]:
         """How many articles are signed, too short to sign, not yet signed, and clustered."""
         from pingan_crawler import reposts  # numpy and zhconv load only when first needed
 
@@ -182,7 +187,7 @@ class RepostClusters:
             ).fetchone()[0],
         }
 
-    def repost_clusters(self, site: str | None = None, since: datetime | None = None) -> list[dict]:
+    def clusters(self, site: str | None = None, since: datetime | None = None) -> list[dict]:
         """Clusters (newest original first), each with its members, original first.
 
         ``site``: clusters with a member on that site; ``since``: clusters whose original was
@@ -203,8 +208,7 @@ class RepostClusters:
             "ORDER BY c.first_published IS NULL, c.first_published DESC, c.id",
             params,
         )
-        names = [d[0] for d in cursor.description]
-        clusters = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        clusters = list(as_dicts(cursor))
         for cluster in clusters:
             cursor = self.db.execute(
                 "SELECT a.id, a.url, a.site, a.section, a.title, a.published_at, a.source, "
@@ -214,7 +218,6 @@ class RepostClusters:
                 "ORDER BY a.published_at IS NULL, a.published_at, a.first_seen, a.id",
                 [cluster["id"]],
             )
-            names = [d[0] for d in cursor.description]
             cluster["sites"] = json.loads(cluster["sites"] or "[]")
-            cluster["members"] = [dict(zip(names, row, strict=True)) for row in cursor]
+            cluster["members"] = list(as_dicts(cursor))
         return clusters
