@@ -1,0 +1,497 @@
+"""Source, people and view count of a page without a profile: where to look, what to trust.
+
+:mod:`meta` reads one labelled line; this module decides which lines of a page are the
+article's. The rules, built on how templates lay pages out:
+
+* Only the article's region counts: blocks hidden with ``display:none`` (a copy of the meta
+  line kept for search engines), navigation, sidebars, footers, comment and related-article
+  lists, and link lists are not the article's, and neither is a block above the headline
+  outside the headline's own container. A footer's ``主办：…`` or a sidebar item's
+  ``来源：某局`` never becomes the source of a page that prints none.
+* A credit line may sit inside the body (``编辑|张三<br>审核|李四``) or in a share bar
+  (``[责任编辑：刘斌]``): short lines of a long block are read one by one.
+* 来源 is the first labelled value in page order. An empty label gives no source, and then
+  nothing is taken from elsewhere. With no label at all, a portal's unlabelled
+  "time + source" slot is read (``2024年05月16日 17:02 <a class="source">新京报</a>``);
+  a ``<meta name="ContentSource">`` counts only when the page shows that value there too
+  (government templates fill it with the site owner even when the page shows no source).
+* The author is a 作者-type credit naming a person, or an unmistakable slot: a forum's
+  "posted by", or a line holding only a name under an essay's headline. ``<meta
+  name="Author">`` is never used: government templates fill it with the publishing account
+  or the department.
+* A page counter (浏览：1154次) is read only from the article's region, and not from a
+  block that prints several (a list of other articles with their counts).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from pingan_crawler.parsing import credits as credit_roles
+from pingan_crawler.parsing.dates import find_date_text
+from pingan_crawler.parsing.html import BLOCK_TAGS, clean_line, lines_of
+from pingan_crawler.parsing.meta import (
+    CLUTTER,
+    LABEL_WORD_RE,
+    LABELS,
+    MetaFields,
+    has_label,
+    parse_meta_line,
+)
+from pingan_crawler.parsing.people import is_person
+
+_META_TAGS = frozenset(
+    [
+        "div",
+        "td",
+        "span",
+        "font",
+        "center",
+        "dd",
+        "p",
+        "li",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "em",
+        "small",
+        "i",
+        "b",
+        "strong",
+        "table",
+        "tr",
+        "section",
+        "article",
+        "cite",
+        "label",
+    ]
+)
+MAX_BLOCK = 200  # characters of a meta line (or a few of them)
+# Regions that are never the article's (a share bar or toolbar still may hold its credits).
+_NOT_ARTICLE = re.compile(
+    r"(^|[\s_-])(nav|navbar|menu|footer|foot|copyright|banquan|sidebar|side|aside|comment|comments|"
+    r"pinglun|related|xgxw|xgwz|xgyd|recommend|tuijian|hot|rank|paihang|breadcrumb|crumb|weizhi|"
+    r"location|position|friendlink|links|yqlj|banner|ad|ads|login|search)([\s_\d-]|$)",
+    re.IGNORECASE,
+)
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_ROLE_WORDS = "|".join(sorted(map(re.escape, credit_roles.ROLES), key=len, reverse=True))
+_CREDIT_LINE = re.compile(rf"^[\s【\[(（]*(?:{_ROLE_WORDS})\s*[:：|｜丨/ ]")
+_BRACKETED_CREDIT = re.compile(
+    r"[（(【\[]\s*(?:责任编辑|责编|编辑|审核|校对|作者|记者|通讯员)\s*[:：][^）)】\]]{1,40}[）)】\]]"
+)
+_REPORTER = re.compile(r"[（(]\s*[\u4e00-\u9fff]{0,6}?(?:记者|通讯员)[^（()）]{2,40}[）)]")
+_POSTED_BY = (
+    re.compile(r"本[贴帖]由\s*([^\s于]{2,20}?)\s*于\s*\d"),
+    re.compile(r"由\s*([^\s]{2,20}?)\s*张贴"),
+    re.compile(r"(?:^|\s)([^\s:：]{2,20})\s+(?:发表于|发表在)\s*\d{2,4}"),
+)
+_POSTED_HINT = re.compile(r"本[贴帖]由|发表于|发表在|张贴")
+_SOURCE_HINT = re.compile(r"source|media|from|laiyuan|\bly\b|where|account|name|author", re.I)
+_OUTLET = re.compile(
+    r"(?:报|网|社|台|刊|志|新闻|频道|在线|客户端|发布|周刊|传媒|融媒|时报|日报|晚报|局|委|办|院|政府|厅|部)$"
+)
+_BADGE = re.compile(r"^(?:原创|独家|转载|置顶|热|荐|[·•|｜/丨-]+|发布于\S*|来自\S*|IP属地\S*)$")
+_WEEKDAY = re.compile(r"星期[一二三四五六日天]|周[一二三四五六日]")
+_TIME_TEXT = re.compile(
+    r"\d{2,4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|\d{1,2}\s*[:：]\s*\d{2}(?:\s*[:：]\s*\d{2})?"
+)
+_VIEWS_LABEL = re.compile("|".join(LABELS["views"]))
+
+
+def read_page_meta(root, headline=None) -> MetaFields:
+    """Source, credits (editor, author, byline) and view count of a page, from the
+    article's own blocks; ``published`` is the first labelled time among them."""
+    blocks = article_blocks(root, headline)
+    headline = headline if headline is not None else _first_heading(root)
+    meta = MetaFields()
+    for _, text in blocks:
+        fields = parse_meta_line(text)
+        if fields.views is not None and len(_VIEWS_LABEL.findall(text)) > 1:
+            fields = replace(fields, views=None)  # "标题A 点击数：12 标题B 点击数：30": a list
+        meta = meta.merged(fields)
+    primary = _primary_block(blocks, headline)
+    if meta.source is None and primary is not None:
+        meta = replace(meta, source=_slot_source(primary))
+    people = meta.credits
+    editor = credit_roles.editor_of(people)
+    author = credit_roles.author_of(people, editor)
+    if author is None:
+        author = _posted_by(root, headline, editor) or _name_under_headline(headline, editor)
+    byline = credit_roles.byline_of(people) or _reporter_byline(root)
+    return replace(meta, editor=editor, author=author, byline=byline)
+
+
+def confirmed_tag(tagged: str | None, root, headline=None) -> str | None:
+    """A ``<meta>`` value (ContentSource) that the page also prints beside the date."""
+    if not tagged:
+        return None
+    blocks = article_blocks(root, headline)
+    primary = _primary_block(blocks, headline if headline is not None else _first_heading(root))
+    return tagged if primary is not None and tagged in spaced_text(primary) else None
+
+
+# --- which blocks are the article's ------------------------------------------------------
+
+
+def _first_heading(root):
+    """No headline found by its agreement with ``<title>``: the first ``<h1>`` anchors the
+    article region instead (blocks above it are the page header)."""
+    body = root.find("body")
+    return next(iter(body.iter("h1")), None) if body is not None else None
+
+
+_cache: list = [None, None, None]  # (root, headline, blocks): one page asks more than once
+
+
+def article_blocks(root, headline=None) -> list[tuple[object, str]]:
+    """(node, text) of the short label-bearing blocks of the article's region, in order."""
+    if _cache[0] is root and _cache[1] is headline:
+        return _cache[2]
+    blocks = _find_blocks(root, headline)
+    _cache[:] = [root, headline, blocks]
+    return blocks
+
+
+def _find_blocks(root, headline) -> list[tuple[object, str]]:
+    body = root.find("body")
+    if body is None:
+        body = root
+    order = {el: i for i, el in enumerate(body.iter())}
+    start = order.get(headline, 0) if headline is not None else 0
+    header = _header_container(headline)
+    found: list[tuple[object, str]] = []
+    seen: set = set()
+    excluded: dict = {}
+    for el in body.iter():
+        if not isinstance(el.tag, str) or el.tag in ("script", "style"):
+            continue
+        for piece, owner in ((el.text, el), (el.tail, el.getparent())):
+            if owner is None or not piece or owner in seen or not LABEL_WORD_RE.search(piece):
+                continue
+            seen.add(owner)
+            if _excluded(owner, excluded):
+                continue
+            block = _outermost_block(owner)
+            if block is None:
+                for line in _label_lines(owner):
+                    found.append((owner, line))
+                continue
+            if any(block is b for b, _ in found) or _excluded(block, excluded):
+                continue
+            before = order.get(block, 0) < start
+            if before and (header is None or not _inside(block, header)):
+                continue
+            found.append((block, spaced_text(block)))
+    return found
+
+
+def _header_container(headline):
+    """The headline's container (the article header), where a meta line may come first."""
+    if headline is None:
+        return None
+    parent = headline.getparent()
+    if parent is not None and len(clean_line(parent.text_content())) <= 400:
+        return parent
+    return None
+
+
+def _inside(node, container) -> bool:
+    while node is not None:
+        if node is container:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _excluded(node, cache: dict) -> bool:
+    """Hidden, or in a region that is not the article (nav, sidebar, footer, lists)."""
+    chain = []
+    current = node
+    verdict = False
+    while current is not None and current.tag not in ("body", "html"):
+        if current in cache:
+            verdict = cache[current]
+            break
+        chain.append(current)
+        names = f"{current.get('class', '')} {current.get('id', '')}"
+        if (
+            current.tag in ("nav", "footer", "aside")
+            or _HIDDEN.search(current.get("style") or "")
+            or current.get("hidden") is not None
+            or (names.strip() and _NOT_ARTICLE.search(names))
+        ):
+            verdict = True
+            break
+        current = current.getparent()
+    for el in chain:
+        cache[el] = verdict
+    return verdict or _in_link_list(node)
+
+
+def _in_link_list(node) -> bool:
+    """Inside a list of links (other articles with their dates and counts)?"""
+    current = node.getparent()
+    while current is not None and current.tag not in ("body", "html"):
+        text = current.text_content()
+        if len(text) >= 300:
+            links = sum(len(a.text_content()) for a in current.iter("a"))
+            return links / len(text) > 0.5
+        current = current.getparent()
+    return False
+
+
+def _outermost_block(node):
+    best = None
+    while node is not None and node.tag not in ("body", "html"):
+        if node.tag in _META_TAGS:
+            raw = node.text_content()
+            if len(raw) > 2 * MAX_BLOCK:
+                break
+            if len(clean_line(raw)) <= MAX_BLOCK and _has_label(spaced_text(node)):
+                best = node
+        node = node.getparent()
+    return best
+
+
+def _has_label(text: str) -> bool:
+    return has_label(text) or bool(_CREDIT_LINE.search(text))
+
+
+def _label_lines(owner) -> list[str]:
+    """Short lines of a long block (``编辑|禤志杰<br>责编|陈梦莹``) that are credits, and
+    bracketed credits at the end of a long paragraph (``……。（责任编辑：褚晓）``)."""
+    found = []
+    for line in lines_of(owner)[:200]:
+        short = len(line) <= 40 and _has_label(line)
+        if len(line) <= 80 and (_CREDIT_LINE.match(line) or short):
+            found.append(line)
+        else:
+            found.extend(m.group(0) for m in _BRACKETED_CREDIT.finditer(line))
+    return found
+
+
+def spaced_text(node) -> str:
+    """The node's text with a space where elements meet: ``<span>新京报</span><span>作者：…``
+    reads ``新京报 作者：…``, not ``新京报作者：…``. Digits and dates are not split."""
+    parts: list[str] = []
+    for piece in _pieces(node):
+        joined = piece and re.match(r"[\d年月日:：\-/.次]", piece[0])
+        if parts and piece and not joined and not re.search(r"[\d年月日:：\-/.]$", parts[-1]):
+            parts.append(" ")
+        parts.append(piece)
+    return clean_line("".join(parts).replace("\n", " "))
+
+
+def _pieces(node):
+    if not isinstance(node.tag, str) or node.tag in ("script", "style"):
+        return
+    if node.tag == "br" or node.tag in BLOCK_TAGS:
+        yield " "
+    if node.text:
+        yield node.text
+    for child in node:
+        yield from _pieces(child)
+        if child.tail:
+            yield child.tail
+
+
+# --- unlabelled source slot --------------------------------------------------------------
+
+
+def _primary_block(blocks, headline):
+    """The meta line under the headline: the first short element after the headline that
+    prints a date, else the first short labelled block that does, widened to its short
+    container (the date and the source are often sibling spans)."""
+    under = _date_line_after(headline)
+    if under is not None:
+        return under
+    for node, text in blocks:
+        if len(text) <= 150 and find_date_text(text):
+            return _widened(node, headline)
+    return None
+
+
+def _date_line_after(headline):
+    """No labelled block: the first element after the headline that prints a date."""
+    if headline is None:
+        return None
+    seen = 0
+    for el in _following(headline):
+        text = spaced_text(el)
+        if find_date_text(text) and len(text) <= 120:
+            return _widened(_smallest_with_date(el), headline)
+        seen += len(text)
+        if seen > 600:
+            return None
+    return None
+
+
+def _following(node):
+    current = node
+    while current is not None and current.tag not in ("body", "html"):
+        sibling = current.getnext()
+        while sibling is not None:
+            if isinstance(sibling.tag, str) and sibling.tag not in ("script", "style"):
+                yield sibling
+            sibling = sibling.getnext()
+        current = current.getparent()
+
+
+def _smallest_with_date(node):
+    for child in node:
+        if isinstance(child.tag, str) and find_date_text(spaced_text(child)):
+            return _smallest_with_date(child)
+    return node
+
+
+def _widened(node, headline):
+    best = node
+    current = node.getparent()
+    while current is not None and current.tag not in ("body", "html"):
+        if headline is not None and _inside(headline, current):
+            break
+        if len(spaced_text(current)) > 80:
+            break
+        best = current
+        current = current.getparent()
+    return best
+
+
+def _items(node) -> list[tuple[str, object]]:
+    """(text, element) of every text piece under ``node``, in order."""
+    items: list[tuple[str, object]] = []
+
+    def walk(el):
+        if not isinstance(el.tag, str) or el.tag in ("script", "style"):
+            return
+        if el.text and el.text.strip():
+            items.append((clean_line(el.text), el))
+        for child in el:
+            walk(child)
+            if child.tail and child.tail.strip():
+                items.append((clean_line(child.tail), el))
+
+    walk(node)
+    return items
+
+
+def _slot_source(primary) -> str | None:
+    """``2024年05月16日 17:02 新京报``: the name printed beside the date, with no label.
+
+    Taken when the element says so (class ``source``/``media``/``name``) or the name reads
+    as an outlet or an office (…报, …网, …社, …局); labels, clutter, badges (原创, 发布于北京),
+    weekdays and IP locations are stepped over."""
+    items = _items(primary)
+    dated = next((i for i, (text, _) in enumerate(items) if find_date_text(text)), None)
+    if dated is None:
+        return None
+    candidates = []
+    rest = _TIME_TEXT.sub(" ", items[dated][0]).split()
+    candidates += [(token, items[dated][1], 0) for token in rest[-1:]]
+    for step in (1, -1):
+        index = dated + step
+        while 0 <= index < len(items):
+            text, el = items[index]
+            text = _TIME_TEXT.sub(" ", text).strip()
+            if text and _BADGE.match(text):
+                index += step
+                continue
+            if text:
+                candidates.append((text, el, abs(index - dated)))
+            break
+    best = None
+    for text, el, distance in candidates:
+        name = _slot_name(text)
+        if not name:
+            continue
+        hinted = any(
+            _SOURCE_HINT.search(f"{e.get('class', '')} {e.get('id', '')}")
+            for e in (el, el.getparent())
+            if e is not None
+        )
+        if hinted or _OUTLET.search(name):
+            rank = (0 if hinted else 1, distance)
+            if best is None or rank < best[0]:
+                best = (rank, name)
+    return best[1] if best else None
+
+
+def _slot_name(text: str) -> str | None:
+    name = re.sub(r"(?:官方账号|官方帐号|官方号|发布)$", "", text.strip(" ·•|｜/丨-—"))
+    name = re.sub(r"^(?:原创|来自)\s*", "", name)
+    if not 2 <= len(name) <= 20 or re.search(r"[:：/.@]|\d{4}|\s", name):
+        return None
+    if CLUTTER.search(name) or _WEEKDAY.search(name) or _BADGE.match(name):
+        return None
+    if LABEL_WORD_RE.fullmatch(name) or re.search(r"[，。！？、]", name):
+        return None
+    return name
+
+
+# --- author slots and bylines ------------------------------------------------------------
+
+
+def _posted_by(root, headline, editor: str | None) -> str | None:
+    """A forum's or blog's poster: 本贴由大卫于…发表, ``ggjjzhzz 发表于 2005-9-15``."""
+    body = root.find("body")
+    if body is None:
+        return None
+    excluded: dict = {}
+    for el in body.iter():
+        if not isinstance(el.tag, str) or el.tag in ("script", "style"):
+            continue
+        for piece, owner in ((el.text, el), (el.tail, el.getparent())):
+            if not piece or owner is None or not _POSTED_HINT.search(piece):
+                continue
+            if _excluded(owner, excluded):
+                continue
+            text = spaced_text(_outermost_block(owner) or owner)
+            for pattern in _POSTED_BY:
+                match = pattern.search(text)
+                if match:
+                    name = match.group(1).strip("：:，,()（）[]【】")
+                    if is_person(name) and name != editor and not LABEL_WORD_RE.search(name):
+                        return name
+    return None
+
+
+def _name_under_headline(headline, editor: str | None) -> str | None:
+    """An essay's author line: the headline, then a line holding only the name(s), then the
+    text. A repeated headline line in between is stepped over."""
+    if headline is None:
+        return None
+    title = re.sub(r"\s+", "", headline.text_content())
+    lines = []
+    for el in _following(headline):
+        lines += [line for line in lines_of(el) if line.strip()]
+        if len(lines) >= 4:
+            break
+    lines = [line for line in lines if re.sub(r"\s+", "", line) != title][:2]
+    if len(lines) < 2 or len(lines[1]) < 30 or not re.search("[，。]", lines[1]):
+        return None
+    names = lines[0].strip()
+    parts = [p for p in re.split(r"[\s、,，]+", names) if p]
+    if not parts or len(parts) > 4 or len(names) > 20:
+        return None
+    if not all(re.fullmatch(r"[\u4e00-\u9fff·]{2,4}", p) for p in parts):
+        return None
+    if not is_person(names) or names == editor or LABEL_WORD_RE.search(names):
+        return None
+    return names
+
+
+def _reporter_byline(root) -> str | None:
+    """``（记者 王曦 通讯员 李明）`` in the text: the reporters' byline news copy carries."""
+    body = root.find("body")
+    if body is None:
+        return None
+    for match in _REPORTER.finditer(body.text_content()):
+        line = parse_meta_line(match.group(0))
+        byline = credit_roles.byline_of(line.credits)
+        if byline:
+            return byline
+    return None
