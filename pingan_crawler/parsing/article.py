@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urljoin
 
@@ -95,13 +96,19 @@ def extract_article(
         body_html = inner_html(body_node)
 
     fields = _field_nodes(root, selectors)
-    meta = fields.merged(parse_meta_line(meta_text) if meta_text else MetaFields())
-    meta = meta.merged(tail_meta)
+    profile_line = parse_meta_line(meta_text) if meta_text else MetaFields()
+    meta = fields.merged(profile_line).merged(tail_meta)
+    guess = MetaFields()
     if meta == MetaFields() or not selectors.meta:
-        meta = meta.merged(guess_meta(root))
-    # The editor is chosen among all credits (责任编辑 beats 编辑 wherever each is printed),
-    # unless the profile points at the editor's node.
-    editor = fields.editor or credit_roles.editor_of(meta.credits) or meta.editor
+        guess = guess_meta(root)
+        meta = meta.merged(guess)
+    # Credits in page order: the profile's meta line, the page's blocks, then the tail lines
+    # of the body the blocks did not hold (br-separated lines of one long block). The editor
+    # is chosen among all of them (责任编辑 beats 编辑 wherever each is printed), unless the
+    # profile points at the editor's node.
+    credits = credit_roles.merge(profile_line.credits, guess.credits, tail_meta.credits)
+    meta = replace(meta, credits=credits)
+    editor = fields.editor or credit_roles.editor_of(credits) or meta.editor
     author = fields.author or meta.author
     if author and editor and author == editor and not fields.author:
         author = None

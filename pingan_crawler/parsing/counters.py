@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+from lxml import etree
+
 from pingan_crawler.parsing.decode import decode_html
 
 KINDS = ("js_docwrite", "jq_html", "plain", "html", "json")
@@ -110,6 +112,8 @@ _REQUEST_URL = re.compile(
 _DATA_STRING = re.compile(r"""(?:data\s*:\s*|,\s*)(['"])([\w%.\-]+=[^'"]*)\1""")
 _PAIR = r"""[\w"' ]+\s*:\s*['"]?[\w.\-]+['"]?"""
 _DATA_OBJECT = re.compile(rf"""(?:data\s*:\s*|,\s*)\{{\s*({_PAIR}(?:\s*,\s*{_PAIR})*)\s*\}}""")
+_EMPTY_WITH_ID = etree.XPath("//body//*[@id][not(*)][normalize-space(.)='']")
+_FILLED_TAGS = frozenset(("span", "em", "font", "b", "i", "strong", "label", "div"))
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
@@ -128,7 +132,11 @@ def find_page_counter(root, url: str) -> Counter | None:
             family = _src_family(src, url)
             if family is not None:
                 found.append(family)
-            elif _DYNAMIC.search(src) and _VIEW_LABEL_END.search(_text_before(el)):
+            elif (
+                _DYNAMIC.search(src)
+                and _VIEW_WORD.search(_near_text(el))
+                and _VIEW_LABEL_END.search(_text_before(el))
+            ):
                 kind = "html" if el.tag == "iframe" else "js_docwrite"
                 labelled.append(Counter(urljoin(url, src), kind, "labelled", None))
             continue
@@ -175,12 +183,13 @@ def _inline_family(code: str, url: str) -> Counter | None:
 def _request_filling_label(root, url: str) -> Counter | None:
     """``浏览次数：<span id="readnum"></span>`` and an inline script that requests a URL and
     puts the answer in ``#readnum``."""
-    ids = []
-    for el in root.iter("span", "em", "font", "b", "i", "strong", "label"):
-        ident = el.get("id")
-        empty = ident and not (el.text or "").strip() and len(el) == 0
-        if empty and _VIEW_LABEL_END.search(_text_before(el)):
-            ids.append(ident)
+    ids = [
+        el.get("id")
+        for el in _EMPTY_WITH_ID(root)
+        if el.tag in _FILLED_TAGS
+        and _VIEW_WORD.search(_near_text(el))
+        and _VIEW_LABEL_END.search(_text_before(el))
+    ]
     if not ids:
         return None
     for script in root.iter("script"):
@@ -216,6 +225,29 @@ def _with_data(path: str, after: str) -> str:
     return f"{path}{'&' if '?' in path else '?'}{query}"
 
 
+_VIEW_WORD = re.compile(r"浏览|点击|阅读|访问|阅览|热度|人气")
+
+
+def _near_text(el) -> str:
+    """About the last dozen characters before ``el`` (a cheap look before the careful one):
+    its previous sibling's text and tail, else its parent's text and the parent's previous
+    sibling."""
+    prev = el.getprevious()
+    parent = el.getparent()
+    if prev is None:
+        if parent is None:
+            return ""
+        before = parent.getprevious()
+        text = _tail_of(before) if before is not None else ""
+        return text + (parent.text or "")
+    return _tail_of(prev) + ((parent.text or "") if parent is not None else "")
+
+
+def _tail_of(el) -> str:
+    text = el.text_content()[-12:] if isinstance(el.tag, str) and el.tag != "script" else ""
+    return text + (el.tail or "")
+
+
 def _unquote(value: str) -> str:
     return value.strip().strip("'\"")
 
@@ -230,32 +262,42 @@ def _hidden(el) -> bool:
 
 
 def _text_before(el, limit: int = 24) -> str:
-    """The visible text just before ``el`` in document order (scripts skipped)."""
+    """The visible text just before ``el`` in document order (scripts skipped), joined with
+    spaces where elements meet; only the last ``limit`` characters are gathered."""
     parts: list[str] = []
-    total = 0
+    budget = [limit]
     node = el
-    while node is not None and total < limit:
+    while node is not None and budget[0] > 0:
         prev = node.getprevious()
-        while prev is not None and total < limit:
-            for piece in (prev.tail, _visible_text(prev)):
-                if piece:
-                    parts.append(piece)
-                    total += len(piece.strip())
+        while prev is not None and budget[0] > 0:
+            _add(parts, budget, prev.tail)
+            _text_end(prev, parts, budget)
             prev = prev.getprevious()
         parent = node.getparent()
-        if parent is None or total >= limit:
+        if parent is None or budget[0] <= 0:
             break
-        if parent.text:
-            parts.append(parent.text)
-            total += len(parent.text.strip())
+        _add(parts, budget, parent.text)
         node = parent
-    return re.sub(r"\s+", " ", "".join(reversed(parts)))[-limit:]
+    return re.sub(r"\s+", " ", " ".join(reversed(parts))).rstrip()[-limit:]
 
 
-def _visible_text(el) -> str:
+def _add(parts: list[str], budget: list[int], text: str | None) -> None:
+    if text:
+        parts.append(text)
+        budget[0] -= len(text.strip())
+
+
+def _text_end(el, parts: list[str], budget: list[int]) -> None:
+    """Append ``el``'s visible text to ``parts`` from its end backwards, within ``budget``."""
     if not isinstance(el.tag, str) or el.tag in ("script", "style"):
-        return ""
-    return (el.text or "") + "".join(_visible_text(child) + (child.tail or "") for child in el)
+        return
+    for child in reversed(el):
+        if budget[0] <= 0:
+            return
+        _add(parts, budget, child.tail)
+        _text_end(child, parts, budget)
+    if budget[0] > 0:
+        _add(parts, budget, el.text)
 
 
 def find_counter_url(

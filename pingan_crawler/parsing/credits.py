@@ -135,9 +135,10 @@ KIND_OF = {**ROLES, **SHORT_ROLES}
 # Words that end a name list: what follows a name on a meta line but is not a name.
 _NOT_A_NAME = re.compile(
     r"^(分享|出自|来自|转载|原创|访问|统计|评论|阅读|浏览|点击|字号|字体|打印|关闭|收藏|发表|发布|"
-    r"时间|日期|返回|推荐|更多|首页|本站|编辑|审核|举报|缩小|放大|报道|摄|供稿|整理|参与|专稿|"
-    r"系[\u4e00-\u9fff]{2,}|现任|任职)"
+    r"时间|日期|返回|推荐|更多|首页|本站|编辑|审核|举报|缩小|放大|报道|摄|供稿|整理|参与|专稿)"
 )
+# What follows a name and says who they are: 南帆，系福建社科院研究员.
+_AFFILIATION = re.compile(r"^(?:系[\u4e00-\u9fff]{2,}|现任|任职)")
 _SPLIT = re.compile(r"[\s、,，;；/|｜]+")
 _STRIP = " \t\r\n\u3000\xa0:：|｜丨,，;；.。、()（）[]【】<>《》\"'“”"
 
@@ -167,7 +168,7 @@ def names_in(value: str, *, strict: bool = False) -> tuple[str, ...]:
             continue  # 记者 / 通讯员 between names
         if is_staff_code(token) and names:
             continue
-        if _NOT_A_NAME.match(token):
+        if _NOT_A_NAME.match(token) or (index and _AFFILIATION.match(token)):
             break
         if index == 0 and not looks_like_name(token):
             cut = cut_affiliation(token) if re.match(r"^[\u4e00-\u9fff]{5,}", token) else None
@@ -182,6 +183,8 @@ def names_in(value: str, *, strict: bool = False) -> tuple[str, ...]:
             cut = cut_affiliation(token)
             if cut:
                 names.append(cut)
+            elif index == 0 and not strict:
+                names.append(token)  # 系统管理员, 江山市委政法委: judged by the caller
             break
         names.append(token)
     return tuple(dict.fromkeys(names))

@@ -21,8 +21,8 @@ from dataclasses import replace
 
 from pingan_crawler.parsing.dates import find_date_text, parse_publish_time
 from pingan_crawler.parsing.html import clean_line, drop_keeping_tail
-from pingan_crawler.parsing.meta import LABEL_RE, LABEL_WORD_RE, MetaFields, parse_meta_line
-from pingan_crawler.parsing.pagemeta import confirmed_tag, read_page_meta
+from pingan_crawler.parsing.meta import LABEL_RE, MetaFields, parse_meta_line
+from pingan_crawler.parsing.pagemeta import confirmed_tag, label_owners, read_page_meta
 
 _TITLE_SPLIT = re.compile(r"\s*(?:[-_|｜—–]+|\s{2,}|::|»|<)\s*")
 _CONTAINERS = ("div", "td", "article", "section", "main", "span", "font", "center", "dd")
@@ -223,17 +223,12 @@ def _meta_blocks(root) -> list:
     Found from the text pieces that hold a label word, climbing to their block: one pass
     over the page instead of the text of every block."""
     blocks: list = []
-    seen: set = set()
-    for el in root.iter():
-        if not isinstance(el.tag, str):
+    for owner, has_label, _ in label_owners(root):
+        if not has_label:
             continue
-        for piece, owner in ((el.text, el), (el.tail, el.getparent())):
-            if owner is None or not piece or not LABEL_WORD_RE.search(piece) or owner in seen:
-                continue
-            seen.add(owner)
-            block = _outermost_meta_block(owner)
-            if block is not None and block not in blocks and not _in_noise_region(block):
-                blocks.append(block)
+        block = _outermost_meta_block(owner)
+        if block is not None and block not in blocks and not _in_noise_region(block):
+            blocks.append(block)
     return blocks
 
 

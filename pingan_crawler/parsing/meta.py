@@ -90,45 +90,96 @@ _LABEL_TO_FIELD = {label: name for name, labels in LABELS.items() for label in l
 
 
 def _alternation(labels) -> str:
-    # Longest labels first so 发布时间 wins over 时间 and 责任编辑 over 编辑.
-    return "|".join(sorted(map(_spaced, labels), key=len, reverse=True))
+    # Longest labels first so 发布时间 wins over 时间 and 责任编辑 over 编辑. Plain literals
+    # only: the regex engine then skips ahead by their first characters, which keeps the
+    # search fast on every text piece of a page.
+    variants = {v for label in labels for v in _spaced(label)}
+    return "|".join(sorted(map(re.escape, variants), key=len, reverse=True))
 
 
-def _spaced(label: str) -> str:
+def _spaced(label: str) -> tuple[str, ...]:
     """Two-character roles are padded to line up with longer ones: 审 读, 监 制, 作 者."""
     if len(label) == 2 and label in credit_roles.ROLES:
-        return re.escape(label[0]) + r"[ \u3000]?" + re.escape(label[1])
-    return re.escape(label)
+        return label, f"{label[0]} {label[1]}", f"{label[0]}\u3000{label[1]}"
+    return (label,)
 
 
-_PUBLISHED = _alternation(LABELS["published"])
-_SOURCE = _alternation(LABELS["source"])
-_VIEWS = _alternation(LABELS["views"])
-_CREDIT = _alternation(CREDIT_LABELS)
-# A label is followed by a colon (or 丨 | / for credits and sources: 编辑|张三, 文丨李四,
-# 来源 | 某报), or (date labels only) directly by the date: "发表于 2005-9-15", or (counts
-# only) directly by the number: "阅读10544次", "阅读(1660)". A source label is never the
-# tail of a word (图片来源, 资料来源, 线索来源 are not the article's source).
+_FIELD_OF_LABEL = {
+    **{v: "credit" for label in CREDIT_LABELS for v in _spaced(label)},
+    **{v: field for field, labels in LABELS.items() for label in labels for v in _spaced(label)},
+    "文": "short",
+    "图": "short",
+}
+# What may follow each kind of label: a colon (or 丨 | / for credits and sources: 编辑|张三,
+# 文丨李四, 来源 | 某报), or (date labels only) directly the date: "发表于 2005-9-15", or
+# (counts only) directly the number: "阅读10544次", "阅读(1660)".
+_DATE_AHEAD = r"(?=(?:\d{4}|\d{2})\s*[-/.年]\s*\d{1,2}\s*[-/.月])"
+_AFTER = {
+    "published": re.compile(rf"\s*(?:[:：]|(?<=[于期间])\s*{_DATE_AHEAD})"),
+    "source": re.compile(
+        r"\s*(?:[:：]|[|｜丨](?!\s*$)|(?<=出自)(?=\s*[\[【《])|(?<=来源于|转载自)|(?<=转自))"
+    ),
+    "views": re.compile(r"\s*(?:[:：]|(?=[\s(（\[【]*\d)|(?=\s*次))"),
+    "credit": re.compile(r"\s*(?:[:：]|[|｜丨/](?!\s*$))"),
+    "short": re.compile(r"\s*(?:[:：]|[/丨|｜](?!\s*$))"),
+}
+# Every label, then anything one of them may be followed by; which follower fits which label
+# is checked after the match (see _accepted), and so is what may precede a label: a source
+# label is never the tail of a word (图片来源, 资料来源, 线索来源 are not the article's
+# source), 延伸阅读 is no count. One alternation of plain literals keeps the search fast
+# (the engine skips ahead by their first characters) on every text piece of a page.
 LABEL_RE = re.compile(
-    rf"(?P<published>{_PUBLISHED})\s*(?:[:：]|(?<=[于期间])\s*(?=(?:\d{{4}}|\d{{2}})\s*[-/.年]\s*\d{{1,2}}\s*[-/.月]))"
-    rf"|(?<![\u4e00-\u9fff])(?P<source>{_SOURCE})\s*(?:[:：]|[|｜丨](?!\s*$)|(?<=出自)(?=\s*[\[【《])|(?<=来源于|转载自)|(?<=转自))"
-    rf"|(?<!延伸)(?<!相关)(?<!推荐)(?<!拓展)(?<!扩展)(?<!深度)(?<!继续)(?P<views>{_VIEWS})"
-    r"\s*(?:[:：]|(?=[\s(（\[【]*\d)|(?=\s*次))"
-    rf"|(?P<credit>{_CREDIT})\s*(?:[:：]|[|｜丨/](?!\s*$))"
-    r"|(?<![\u4e00-\u9fff])(?P<short>[文图])\s*(?:[:：]|[/丨|｜](?!\s*$))"
+    rf"(?P<label>{_alternation(_FIELD_OF_LABEL)})"
+    rf"\s*(?:[:：|｜丨/]|(?=[\s(（\[【]*\d)|(?=\s*次)|(?<=出自)(?=\s*[\[【《])|(?<=[于自]))"
 )
-# At the start of a line or after a separator, a credit role may stand before the names
-# with only a space: "作者 王之言 高孜然", "编辑 周褶褶 ｜ 排版 魏蔚".
-_REPORTER = _alternation(r for r in credit_roles.ROLES if re.search("记者|通讯员|实习生", r))
-_SPACED_CREDIT = re.compile(
-    rf"(?:^|(?<=[|｜丨【\[(（，,、》])|(?<=\s\s)|(?<=》\s))\s*(?P<credit>{_CREDIT})\s+(?=\S)"
-    rf"|(?<=\s)(?P<reporter>{_REPORTER})\s+(?=\S)"  # "记者 王曦 通讯员 李明"
-    r"|(?:^|(?<=[|｜丨【\[(（，,、》\s]))(?P<outlet>[\u4e00-\u9fff]{1,8}?(?:记者|通讯员))\s+(?=\S)"
-)
+_NOT_A_COUNT_BEFORE = ("延伸", "相关", "推荐", "拓展", "扩展", "深度", "继续")
+# A credit role may also stand before the names with only a space, at the start of a line
+# or after a separator: "作者 王之言 高孜然", "编辑 周褶褶 ｜ 排版 魏蔚"; a reporter role
+# after any space, with its outlet before it: "（新华社记者 王曦 通讯员 李明）".
+_SPACED_CREDIT = re.compile(rf"(?P<credit>{_alternation(CREDIT_LABELS)}|记者|通讯员)\s+(?=\S)")
+_SEPARATOR_BEFORE = "|｜丨【[(（，,、》"
+
+
+def _accepted(match: re.Match, text: str) -> tuple[str, int] | None:
+    """(field, end of the label and its colon) for a LABEL_RE match that is a real label."""
+    label = match.group("label")
+    field = _FIELD_OF_LABEL.get(label, "credit")
+    after = _AFTER[field].match(text, match.end("label"))
+    if after is None:
+        return None
+    before = text[: match.start()]
+    if field in ("source", "short") and before and "\u4e00" <= before[-1] <= "\u9fff":
+        return None
+    if field == "views" and before.endswith(_NOT_A_COUNT_BEFORE):
+        return None
+    return field, after.end()
+
+
+def _spaced_credits(text: str):
+    """(start, end, role) of credit roles followed by a space only (see _SPACED_CREDIT)."""
+    for match in _SPACED_CREDIT.finditer(text):
+        start, role = match.start(), re.sub(r"\s+", "", match.group("credit"))
+        reporter = re.search("记者|通讯员|实习生", role)
+        if reporter:
+            while (
+                start > 0 and match.start() - start < 8 and "\u4e00" <= text[start - 1] <= "\u9fff"
+            ):
+                start -= 1  # 新华社记者, 信报记者: the outlet belongs to the role
+            role = re.sub(r"\s+", "", text[start : match.start()]) + role
+        before = text[:start]
+        stripped = before.rstrip()
+        if (
+            not stripped
+            or stripped[-1] in _SEPARATOR_BEFORE
+            or before.endswith("  ")
+            or (reporter and before[-1:].isspace())
+        ):
+            yield start, match.end(), role
+
+
 # Any label word, colon or not: a cheap test for "this text may hold a meta field".
-LABEL_WORD_RE = re.compile(
-    _alternation((*_LABEL_TO_FIELD, *CREDIT_LABELS)) + r"|(?<![\u4e00-\u9fff])[文图]\s*[:：/丨|｜]"
-)
+_SHORT_WORDS = tuple(f"{role}{mark}" for role in "文图" for mark in ":：/丨|｜")
+LABEL_WORD_RE = re.compile(_alternation((*_LABEL_TO_FIELD, *CREDIT_LABELS, *_SHORT_WORDS)))
 _SEPARATORS = re.compile(r"\s{2,}|[|｜【】\[\]]|\u3000|\xa0")
 MAX_VALUE_LENGTH = {"source": 40}
 _LEADING_COUNT = re.compile(r"^\s*[(（\[【]?\s*\d[\d,]*(?:\.\d+)?\s*(?:万|w|W)?\+?\s*次?")
@@ -136,20 +187,39 @@ _COUNT_RE = re.compile(
     r"^\s*[(（\[【]?\s*(\d[\d,]*(?:\.\d+)?)\s*(万|w|W|亿)?\+?\s*次?\s*[)）\]】]?\s*$"
 )
 # A count printed before its word: "1154次浏览", "3.2万阅读", "已有 123 人阅读".
-_COUNT_FIRST = re.compile(
-    r"(?<![\d.,:：\w])(\d[\d,]*(?:\.\d+)?\s*(?:万|w|W)?\+?)\s*(?:次|人次|人)?\s*(?:浏览|阅读|点击|阅览)"
-    r"(?![量数次]|\s*[:：(（])"
+# A count printed before its word: "1154次浏览", "3.2万阅读", "已有 123 人阅读". Found from the
+# word back (a search that starts with a digit class is slow on long text).
+_COUNT_WORD = re.compile(r"浏览|阅读|点击|阅览")
+_COUNT_BEFORE = re.compile(
+    r"(?<![\d.,:：\w])(\d[\d,]*(?:\.\d+)?\s*(?:万|w|W)?\+?)\s*(?:次|人次|人)?\s*$"
 )
+_NOT_AFTER_COUNT = re.compile(r"[量数次]|\s*[:：(（]")
 # "您是本文第 154 个阅览者": a per-article counter (a site's "第N位访客" is not one).
 _NTH_READER = re.compile(
     r"本[文篇页帖贴]第\s*(\d[\d,]*)\s*[个位名]\s*(?:阅览者|读者|浏览者|访问者|访客)"
 )
-COUNT_PHRASE = re.compile(f"{_NTH_READER.pattern}|{_COUNT_FIRST.pattern}")
+
+
+def count_phrase(text: str) -> str | None:
+    """The count of a phrase such as 1154次浏览 or 您是本文第 154 个阅览者, or None."""
+    if nth := _NTH_READER.search(text):
+        return nth.group(1)
+    for word in _COUNT_WORD.finditer(text):
+        if _NOT_AFTER_COUNT.match(text, word.end()):
+            continue
+        count = _COUNT_BEFORE.search(text, max(0, word.start() - 24), word.start())
+        if count:
+            return count.group(1).strip()
+    return None
 
 
 def has_label(text: str) -> bool:
     """Does ``text`` hold a label with its value (or a count phrase such as 1154次浏览)?"""
-    return bool(LABEL_RE.search(text) or _SPACED_CREDIT.search(text) or COUNT_PHRASE.search(text))
+    if any(_accepted(m, text) is not None for m in LABEL_RE.finditer(text)):
+        return True
+    return bool(next(_spaced_credits(text), None) or count_phrase(text))
+
+
 # Prose, not a credit: "记者：请问这项工作……？" (an interview line starts like a credit).
 _PROSE = re.compile(r"[。！？；]|[，,](?!\s*系)")
 
@@ -230,16 +300,18 @@ def _matches(text: str) -> list[tuple[int, int, str, str, bool]]:
     marks a credit role followed by a space only, whose names must look like names."""
     found = []
     for match in LABEL_RE.finditer(text):
-        field = match.lastgroup or ""
-        label = re.sub(r"\s+", "", match.group(field))
-        found.append((match.start(), match.end(), "credit" if field == "short" else field, label))
+        accepted = _accepted(match, text)
+        if accepted is None:
+            continue
+        field, end = accepted
+        label = re.sub(r"\s+", "", match.group("label"))
+        found.append((match.start(), end, "credit" if field == "short" else field, label))
     taken = [(start, end) for start, end, _, _ in found]
-    spaced = []
-    for match in _SPACED_CREDIT.finditer(text):
-        group = match.lastgroup or "credit"
-        start, end = match.start(group), match.end()
-        if not any(s <= start < e or start <= s < end for s, e in taken):
-            spaced.append((start, end, "credit", re.sub(r"\s+", "", match.group(group))))
+    spaced = [
+        (start, end, "credit", role)
+        for start, end, role in _spaced_credits(text)
+        if not any(s <= start < e or start <= s < end for s, e in taken)
+    ]
     return sorted([(*m, False) for m in found] + [(*m, True) for m in spaced])
 
 
@@ -267,9 +339,9 @@ def parse_meta_line(text: str) -> MetaFields:
                 continue  # "时间:" with no date after it: look further
             if date in value:
                 value = value[value.index(date) :][: len(date)]  # "12:40 - (阅读:…": just the date
-        if field == "views" and value and not _COUNT_RE.match(value):
-            if not re.search(r"次$|^-?\d", value) or len(value) > 12:
-                continue  # "点击：查看原文": not a count; "浏览：abc次" is a bad one, kept
+        odd = field == "views" and value and not _COUNT_RE.match(value)
+        if odd and (not re.search(r"次$|^-?\d", value) or len(value) > 12):
+            continue  # "点击：查看原文": not a count; "浏览：abc次" is a bad one, kept
         if field == "source" and value and label == "来自" and _is_place(value):
             continue  # "来自北京市": the reader's IP location, not a source
         if value or field in ("views", "source"):
@@ -278,9 +350,9 @@ def parse_meta_line(text: str) -> MetaFields:
             else:
                 found.setdefault(field, value)
     if "views" not in found or not found["views"]:
-        count = _NTH_READER.search(text) or _COUNT_FIRST.search(text)
+        count = count_phrase(text)
         if count:
-            found["views"] = count.group(1).strip()
+            found["views"] = count
     if "published" not in found and (date := find_date_text(text)):
         found["published"] = date  # unlabelled: "2025年07月02日 03:19编辑:抚州小编"
     people = tuple(credits)

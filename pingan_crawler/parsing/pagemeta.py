@@ -28,6 +28,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from lxml import etree
+
 from pingan_crawler.parsing import credits as credit_roles
 from pingan_crawler.parsing.dates import find_date_text
 from pingan_crawler.parsing.html import BLOCK_TAGS, clean_line, lines_of
@@ -89,7 +91,10 @@ _POSTED_BY = (
     re.compile(r"由\s*([^\s]{2,20}?)\s*张贴"),
     re.compile(r"(?:^|\s)([^\s:：]{2,20})\s+(?:发表于|发表在)\s*\d{2,4}"),
 )
-_POSTED_HINT = re.compile(r"本[贴帖]由|发表于|发表在|张贴")
+_POSTED_WORDS = ("本贴由", "本帖由", "发表于", "发表在", "张贴")
+_POSTED_HINT = re.compile("|".join(_POSTED_WORDS))
+# One search per text piece: a label word, or a word that may name a forum poster.
+_LOOK = re.compile(f"{'|'.join(_POSTED_WORDS)}|{LABEL_WORD_RE.pattern}")
 _SOURCE_HINT = re.compile(r"source|media|from|laiyuan|\bly\b|where|account|name|author", re.I)
 _OUTLET = re.compile(
     r"(?:报|网|社|台|刊|志|新闻|频道|在线|客户端|发布|周刊|传媒|融媒|时报|日报|晚报|局|委|办|院|政府|厅|部)$"
@@ -129,8 +134,9 @@ def confirmed_tag(tagged: str | None, root, headline=None) -> str | None:
     """A ``<meta>`` value (ContentSource) that the page also prints beside the date."""
     if not tagged:
         return None
-    blocks = article_blocks(root, headline)
-    primary = _primary_block(blocks, headline if headline is not None else _first_heading(root))
+    primary = _primary_block(
+        article_blocks(root, headline), headline if headline is not None else _first_heading(root)
+    )
     return tagged if primary is not None and tagged in spaced_text(primary) else None
 
 
@@ -149,44 +155,95 @@ _cache: list = [None, None, None]  # (root, headline, blocks): one page asks mor
 
 def article_blocks(root, headline=None) -> list[tuple[object, str]]:
     """(node, text) of the short label-bearing blocks of the article's region, in order."""
+    return _scan(root, headline)[0]
+
+
+_pieces_cache: list = [None, None]  # (root, pieces)
+
+
+def label_owners(root) -> list[tuple[object, bool, bool]]:
+    """(element, holds a label word, holds a poster word) for every element of the body whose
+    text pieces hold such a word, in page order: the one pass over a page that the meta
+    readers share."""
+    if _pieces_cache[0] is root:
+        return _pieces_cache[1]
+    body = root.find("body")
+    owners: dict = {}
+    for el in (body if body is not None else root).iter(tag=etree.Element):
+        if el.tag in ("script", "style"):
+            continue
+        for piece, is_tail in ((el.text, False), (el.tail, True)):
+            if not piece:
+                continue
+            hint = _LOOK.search(piece)
+            if hint is None:
+                continue
+            owner = el.getparent() if is_tail else el
+            if owner is None:
+                continue
+            flags = owners.setdefault(owner, [False, False])
+            word = hint.group(0)
+            if not flags[0] and (word not in _POSTED_WORDS or LABEL_WORD_RE.search(piece)):
+                flags[0] = True
+            if not flags[1] and _POSTED_HINT.search(piece):
+                flags[1] = True
+    found = [(owner, label, poster) for owner, (label, poster) in owners.items()]
+    _pieces_cache[:] = [root, found]
+    return found
+
+
+def _scan(root, headline) -> tuple[list[tuple[object, str]], list[str]]:
+    """The article's label blocks, and the lines that may name a forum poster."""
     if _cache[0] is root and _cache[1] is headline:
         return _cache[2]
-    blocks = _find_blocks(root, headline)
-    _cache[:] = [root, headline, blocks]
-    return blocks
+    found = _find_blocks(root, headline)
+    _cache[:] = [root, headline, found]
+    return found
 
 
-def _find_blocks(root, headline) -> list[tuple[object, str]]:
-    body = root.find("body")
-    if body is None:
-        body = root
-    order = {el: i for i, el in enumerate(body.iter())}
-    start = order.get(headline, 0) if headline is not None else 0
+def _find_blocks(root, headline) -> tuple[list[tuple[object, str]], list[str]]:
     header = _header_container(headline)
     found: list[tuple[object, str]] = []
-    seen: set = set()
+    posted: list[str] = []
     excluded: dict = {}
-    for el in body.iter():
-        if not isinstance(el.tag, str) or el.tag in ("script", "style"):
+    for owner, label, poster in label_owners(root):
+        if _excluded(owner, excluded):
             continue
-        for piece, owner in ((el.text, el), (el.tail, el.getparent())):
-            if owner is None or not piece or owner in seen or not LABEL_WORD_RE.search(piece):
-                continue
-            seen.add(owner)
-            if _excluded(owner, excluded):
-                continue
-            block = _outermost_block(owner)
-            if block is None:
-                for line in _label_lines(owner):
-                    found.append((owner, line))
-                continue
-            if any(block is b for b, _ in found) or _excluded(block, excluded):
-                continue
-            before = order.get(block, 0) < start
-            if before and (header is None or not _inside(block, header)):
-                continue
-            found.append((block, spaced_text(block)))
-    return found
+        above = headline is not None and _precedes(owner, headline)
+        if above and (header is None or not _inside(owner, header)):
+            continue
+        block = _outermost_block(owner)
+        text = spaced_text(block if block is not None else owner)
+        if poster and len(posted) < 5:
+            posted.append(text)
+        if not label:
+            continue
+        if block is None:
+            found += [(owner, line) for line in _label_lines(owner)]
+        elif not any(block is b for b, _ in found) and not _excluded(block, excluded):
+            found.append((block, text))
+    return found, posted
+
+
+def _precedes(node, other) -> bool:
+    """Does ``node`` come before ``other`` in the document (and not contain it)?"""
+    chain = []
+    current = other
+    while current is not None:
+        chain.append(current)
+        current = current.getparent()
+    ancestors = {id(el): i for i, el in enumerate(chain)}
+    child = node
+    current = node.getparent()
+    while current is not None and id(current) not in ancestors:
+        child, current = current, current.getparent()
+    if current is None or id(node) in ancestors:
+        return False
+    mine = current.index(child)
+    position = ancestors[id(current)]
+    if position == 0:
+        return False  # other contains node
+    return mine < current.index(chain[position - 1])
 
 
 def _header_container(headline):
@@ -229,17 +286,21 @@ def _excluded(node, cache: dict) -> bool:
         current = current.getparent()
     for el in chain:
         cache[el] = verdict
-    return verdict or _in_link_list(node)
+    return verdict or _in_link_list(node, cache)
 
 
-def _in_link_list(node) -> bool:
+def _in_link_list(node, cache: dict) -> bool:
     """Inside a list of links (other articles with their dates and counts)?"""
     current = node.getparent()
     while current is not None and current.tag not in ("body", "html"):
+        key = ("links", current)
+        if key in cache:
+            return cache[key]
         text = current.text_content()
         if len(text) >= 300:
             links = sum(len(a.text_content()) for a in current.iter("a"))
-            return links / len(text) > 0.5
+            cache[key] = links / len(text) > 0.5
+            return cache[key]
         current = current.getparent()
     return False
 
@@ -251,7 +312,7 @@ def _outermost_block(node):
             raw = node.text_content()
             if len(raw) > 2 * MAX_BLOCK:
                 break
-            if len(clean_line(raw)) <= MAX_BLOCK and _has_label(spaced_text(node)):
+            if len(clean_line(raw)) <= MAX_BLOCK and _has_label(raw):
                 best = node
         node = node.getparent()
     return best
@@ -316,17 +377,24 @@ def _primary_block(blocks, headline):
 
 
 def _date_line_after(headline):
-    """No labelled block: the first element after the headline that prints a date."""
+    """No labelled block: the element printing a date within the first few hundred
+    characters of text after the headline."""
     if headline is None:
         return None
     seen = 0
     for el in _following(headline):
-        text = spaced_text(el)
-        if find_date_text(text) and len(text) <= 120:
-            return _widened(_smallest_with_date(el), headline)
-        seen += len(text)
-        if seen > 600:
-            return None
+        for node in el.iter():
+            if not isinstance(node.tag, str) or node.tag in ("script", "style"):
+                continue
+            for piece, owner in ((node.text, node), (node.tail if node is not el else None, None)):
+                if not piece or not piece.strip():
+                    continue
+                owner = owner if owner is not None else node.getparent()
+                if find_date_text(piece) and len(owner.text_content()) <= 150:
+                    return _widened(owner, headline)
+                seen += len(piece.strip())
+                if seen > 600:
+                    return None
     return None
 
 
@@ -341,20 +409,13 @@ def _following(node):
         current = current.getparent()
 
 
-def _smallest_with_date(node):
-    for child in node:
-        if isinstance(child.tag, str) and find_date_text(spaced_text(child)):
-            return _smallest_with_date(child)
-    return node
-
-
 def _widened(node, headline):
     best = node
     current = node.getparent()
     while current is not None and current.tag not in ("body", "html"):
         if headline is not None and _inside(headline, current):
             break
-        if len(spaced_text(current)) > 80:
+        if len(clean_line(current.text_content())) > 80:
             break
         best = current
         current = current.getparent()
@@ -437,25 +498,13 @@ def _slot_name(text: str) -> str | None:
 
 def _posted_by(root, headline, editor: str | None) -> str | None:
     """A forum's or blog's poster: 本贴由大卫于…发表, ``ggjjzhzz 发表于 2005-9-15``."""
-    body = root.find("body")
-    if body is None:
-        return None
-    excluded: dict = {}
-    for el in body.iter():
-        if not isinstance(el.tag, str) or el.tag in ("script", "style"):
-            continue
-        for piece, owner in ((el.text, el), (el.tail, el.getparent())):
-            if not piece or owner is None or not _POSTED_HINT.search(piece):
-                continue
-            if _excluded(owner, excluded):
-                continue
-            text = spaced_text(_outermost_block(owner) or owner)
-            for pattern in _POSTED_BY:
-                match = pattern.search(text)
-                if match:
-                    name = match.group(1).strip("：:，,()（）[]【】")
-                    if is_person(name) and name != editor and not LABEL_WORD_RE.search(name):
-                        return name
+    for text in _scan(root, headline)[1]:
+        for pattern in _POSTED_BY:
+            match = pattern.search(text)
+            if match:
+                name = match.group(1).strip("：:，,()（）[]【】")
+                if is_person(name) and name != editor and not LABEL_WORD_RE.search(name):
+                    return name
     return None
 
 
