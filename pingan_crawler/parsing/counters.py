@@ -134,6 +134,7 @@ def find_page_counter(root, url: str) -> Counter | None:
                 found.append(family)
             elif (
                 _DYNAMIC.search(src)
+                and not _in_page_chrome(el)
                 and _VIEW_WORD.search(_near_text(el))
                 and _VIEW_LABEL_END.search(_text_before(el))
             ):
@@ -246,6 +247,24 @@ def _near_text(el) -> str:
 def _tail_of(el) -> str:
     text = el.text_content()[-12:] if isinstance(el.tag, str) and el.tag != "script" else ""
     return text + (el.tail or "")
+
+
+# Footers, headers and sidebars print the site's visitor count (访问量：N), not the article's.
+_CHROME = re.compile(
+    r"(^|[\s_-])(footer|foot|bottom|copyright|banquan|nav|menu|header|top|side|sidebar|aside)"
+    r"([\s_\d-]|$)",
+    re.IGNORECASE,
+)
+
+
+def _in_page_chrome(el) -> bool:
+    node = el.getparent()
+    while node is not None and node.tag not in ("body", "html"):
+        names = f"{node.get('class', '')} {node.get('id', '')}"
+        if node.tag in ("footer", "nav", "aside", "header") or _CHROME.search(names):
+            return True
+        node = node.getparent()
+    return False
 
 
 def _unquote(value: str) -> str:

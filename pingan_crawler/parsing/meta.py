@@ -167,10 +167,10 @@ def _spaced_credits(text: str):
                 start -= 1  # 新华社记者, 信报记者: the outlet belongs to the role
             role = re.sub(r"\s+", "", text[start : match.start()]) + role
         before = text[:start]
-        stripped = before.rstrip()
+        stripped = before.rstrip(" \t\u3000\xa0")
         if (
             not stripped
-            or stripped[-1] in _SEPARATOR_BEFORE
+            or stripped[-1] in _SEPARATOR_BEFORE + "\n"
             or before.endswith("  ")
             or (reporter and before[-1:].isspace())
         ):
@@ -180,7 +180,7 @@ def _spaced_credits(text: str):
 # Any label word, colon or not: a cheap test for "this text may hold a meta field".
 _SHORT_WORDS = tuple(f"{role}{mark}" for role in "文图" for mark in ":：/丨|｜")
 LABEL_WORD_RE = re.compile(_alternation((*_LABEL_TO_FIELD, *CREDIT_LABELS, *_SHORT_WORDS)))
-_SEPARATORS = re.compile(r"\s{2,}|[|｜【】\[\]]|\u3000|\xa0")
+_SEPARATORS = re.compile(r"\s{2,}|[|｜【】\[\]\n]|\u3000|\xa0")
 MAX_VALUE_LENGTH = {"source": 40}
 _LEADING_COUNT = re.compile(r"^\s*[(（\[【]?\s*\d[\d,]*(?:\.\d+)?\s*(?:万|w|W)?\+?\s*次?")
 _COUNT_RE = re.compile(
@@ -368,7 +368,7 @@ def parse_meta_line(text: str) -> MetaFields:
 
 def _credit_names(raw: str, strict: bool) -> tuple[str, ...]:
     """The names a credit label gives, or () when the label sits in prose."""
-    value = raw.strip()
+    value = raw.strip().split("\n")[0]
     value = CLUTTER.split(value)[0]
     if date := find_date_text(value):
         value = value.split(date[:4])[0]

@@ -337,27 +337,28 @@ def _label_lines(owner) -> list[str]:
 
 def spaced_text(node) -> str:
     """The node's text with a space where elements meet: ``<span>新京报</span><span>作者：…``
-    reads ``新京报 作者：…``, not ``新京报作者：…``. Digits and dates are not split."""
+    reads ``新京报 作者：…``, not ``新京报作者：…``; a line break where a ``<br>`` or a block
+    begins (a value never runs on into the next line). Digits and dates are not split."""
     parts: list[str] = []
     for piece in _pieces(node):
         joined = piece and re.match(r"[\d年月日:：\-/.次]", piece[0])
-        if parts and piece and not joined and not re.search(r"[\d年月日:：\-/.]$", parts[-1]):
+        if parts and piece and not joined and not re.search(r"[\d年月日:：\-/.\n]$", parts[-1]):
             parts.append(" ")
         parts.append(piece)
-    return clean_line("".join(parts).replace("\n", " "))
+    return re.sub(r" ?\n[\n ]*", "\n", clean_line("".join(parts))).strip()
 
 
 def _pieces(node):
     if not isinstance(node.tag, str) or node.tag in ("script", "style"):
         return
     if node.tag == "br" or node.tag in BLOCK_TAGS:
-        yield " "
+        yield "\n"
     if node.text:
-        yield node.text
+        yield node.text.replace("\n", " ")
     for child in node:
         yield from _pieces(child)
         if child.tail:
-            yield child.tail
+            yield child.tail.replace("\n", " ")
 
 
 # --- unlabelled source slot --------------------------------------------------------------
