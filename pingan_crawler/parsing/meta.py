@@ -138,6 +138,7 @@ _NOT_A_COUNT_BEFORE = ("延伸", "相关", "推荐", "拓展", "扩展", "深度
 # after any space, with its outlet before it: "（新华社记者 王曦 通讯员 李明）".
 _SPACED_CREDIT = re.compile(rf"(?P<credit>{_alternation(CREDIT_LABELS)}|记者|通讯员)\s+(?=\S)")
 _SEPARATOR_BEFORE = "|｜丨【[(（，,、》"
+_CREDIT_LINE = re.compile(rf"\s*[【\[(（]?\s*(?:{_alternation(CREDIT_LABELS)})[\s:：|｜丨/]")
 
 
 def _accepted(match: re.Match, text: str) -> tuple[str, int] | None:
@@ -155,8 +156,10 @@ def _accepted(match: re.Match, text: str) -> tuple[str, int] | None:
     return field, after.end()
 
 
-def _spaced_credits(text: str):
-    """(start, end, role) of credit roles followed by a space only (see _SPACED_CREDIT)."""
+def _spaced_credits(text: str, loose: bool = False):
+    """(start, end, role) of credit roles followed by a space only (see _SPACED_CREDIT).
+    ``loose``: the text is a credit line (it starts with a role), where any space may
+    separate one credit from the next: "编辑 张三 审核 李四"."""
     for match in _SPACED_CREDIT.finditer(text):
         start, role = match.start(), re.sub(r"\s+", "", match.group("credit"))
         reporter = re.search("记者|通讯员|实习生", role)
@@ -172,7 +175,7 @@ def _spaced_credits(text: str):
             not stripped
             or stripped[-1] in _SEPARATOR_BEFORE + "\n"
             or before.endswith("  ")
-            or (reporter and before[-1:].isspace())
+            or ((reporter or loose) and before[-1:].isspace())
         ):
             yield start, match.end(), role
 
@@ -309,7 +312,7 @@ def _matches(text: str) -> list[tuple[int, int, str, str, bool]]:
     taken = [(start, end) for start, end, _, _ in found]
     spaced = [
         (start, end, "credit", role)
-        for start, end, role in _spaced_credits(text)
+        for start, end, role in _spaced_credits(text, loose=bool(_CREDIT_LINE.match(text)))
         if not any(s <= start < e or start <= s < end for s, e in taken)
     ]
     return sorted([(*m, False) for m in found] + [(*m, True) for m in spaced])
