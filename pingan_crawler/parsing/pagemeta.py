@@ -41,7 +41,7 @@ from pingan_crawler.parsing.meta import (
     has_label,
     parse_meta_line,
 )
-from pingan_crawler.parsing.people import is_person
+from pingan_crawler.parsing.people import is_person, looks_like_a_person_name
 
 _META_TAGS = frozenset(
     [
@@ -95,9 +95,13 @@ _POSTED_WORDS = ("本贴由", "本帖由", "发表于", "发表在", "张贴")
 _POSTED_HINT = re.compile("|".join(_POSTED_WORDS))
 # One search per text piece: a label word, or a word that may name a forum poster.
 _LOOK = re.compile(f"{'|'.join(_POSTED_WORDS)}|{LABEL_WORD_RE.pattern}")
-_SOURCE_HINT = re.compile(r"source|media|from|laiyuan|\bly\b|where|account|name|author", re.I)
+_SOURCE_HINT = re.compile(r"source|media|from|laiyuan|\bly\b|where|account|name", re.I)
 _OUTLET = re.compile(
-    r"(?:报|网|社|台|刊|志|新闻|频道|在线|客户端|发布|周刊|传媒|融媒|时报|日报|晚报|局|委|办|院|政府|厅|部)$"
+    r"(?:报|网|社|台|刊|志|频道|在线|客户端|发布|周刊|传媒|融媒|时报|日报|晚报|局|委|办|院|政府|厅|部)$"
+)
+_SAYS_SOURCE = re.compile(r"source|laiyuan|\bly\b|media|from", re.I)
+_COLUMN_END = re.compile(
+    r"(?:新闻|动态|要闻|公开|通知|公告|专题|信息|工作|视频|图片|快讯|资讯|专栏|头条)$"
 )
 _BADGE = re.compile(r"^(?:原创|独家|转载|置顶|热|荐|[·•|｜/丨-]+|发布于\S*|来自\S*|IP属地\S*)$")
 _WEEKDAY = re.compile(r"星期[一二三四五六日天]|周[一二三四五六日]")
@@ -291,6 +295,8 @@ def _excluded(node, cache: dict) -> bool:
 
 def _in_link_list(node, cache: dict) -> bool:
     """Inside a list of links (other articles with their dates and counts)?"""
+    if _list_item_of_links(node):
+        return True
     current = node.getparent()
     while current is not None and current.tag not in ("body", "html"):
         key = ("links", current)
@@ -302,6 +308,22 @@ def _in_link_list(node, cache: dict) -> bool:
             cache[key] = links / len(text) > 0.5
             return cache[key]
         current = current.getparent()
+    return False
+
+
+def _list_item_of_links(node) -> bool:
+    """An item of a list of other articles: an ``<li>``/``<dd>`` among several (not a table
+    row: old table layouts put the whole page in rows),
+    holding a headline link (``<li><a>某局开展培训</a> 来源：县司法局 2024-05-01</li>``)."""
+    for _ in range(3):
+        if node is None or node.tag in ("body", "html"):
+            return False
+        if node.tag in ("li", "dd", "dt"):
+            parent = node.getparent()
+            siblings = len(parent.findall(node.tag)) if parent is not None else 0
+            headline = any(len(clean_line(a.text_content())) >= 6 for a in node.iter("a"))
+            return siblings >= 3 and headline
+        node = node.getparent()
     return False
 
 
@@ -470,11 +492,14 @@ def _slot_source(primary) -> str | None:
         name = _slot_name(text)
         if not name:
             continue
-        hinted = any(
-            _SOURCE_HINT.search(f"{e.get('class', '')} {e.get('id', '')}")
-            for e in (el, el.getparent())
-            if e is not None
+        names = " ".join(
+            f"{e.get('class', '')} {e.get('id', '')}" for e in (el, el.getparent()) if e is not None
         )
+        hinted = bool(_SOURCE_HINT.search(names))
+        if looks_like_a_person_name(name) and not _OUTLET.search(name):
+            continue  # a person beside the date is a byline, not a source
+        if _COLUMN_END.search(name) and not _OUTLET.search(name) and not _SAYS_SOURCE.search(names):
+            continue  # 综合新闻, 政务公开, 工作动态: the column, unless the markup says source
         if hinted or _OUTLET.search(name):
             rank = (0 if hinted else 1, distance)
             if best is None or rank < best[0]:

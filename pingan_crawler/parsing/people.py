@@ -65,7 +65,7 @@ NOBODY = frozenset(
 )
 # Role words that lead a name in a byline: 本报记者 张三, 新华社记者 李四, 通讯员 王五.
 ROLE_PREFIX = re.compile(
-    r"^(?:[\u4e00-\u9fff]{0,6}?(?:首席|特约|见习|实习|融媒体?)?(?:记者|通讯员|实习生|撰稿人|评论员)|"
+    r"^(?:[\u4e00-\u9fff]{0,10}?(?:首席|特约|见习|实习|融媒体?)?(?:记者|通讯员|实习生|撰稿人|评论员)|"
     r"本报|本刊|本台|本网)\s*"
 )
 # A staff code printed after the editor's name: 支全明 SF099, 杜智 PX209.
@@ -83,6 +83,13 @@ _PLACES = (
     "新疆|香港|澳门|清华|复旦|南京|武汉|中山|厦门|人民|首都|华东|华南|华中|西南|西北|东北|社科院"
 )
 _AFFILIATION_START = re.compile(rf"^(?:{_PLACES})")
+
+
+# Words no name holds: a column, a kind of item, a label ("图片新闻", "工作动态", "通知公告").
+_NOT_A_NAME_WORD = re.compile(
+    r"新闻|通知|公告|动态|要闻|信息|视频|图片|专题|工作|会议|简报|通报|快讯|综述|评论|声明|说明|"
+    r"附件|来源|时间|日期|发布|浏览|点击|阅读|首页|正文|栏目|频道|专栏|关注|分享|打印|返回"
+)
 
 
 def normalise(value: str) -> str:
@@ -131,7 +138,15 @@ def is_person(value: str | None) -> bool:
     if re.fullmatch(r"[\d\s.,:：/-]+", value) or is_account(value):
         return False
     names = [n for n in re.split(r"[\s、,，;；]+", value) if n]
-    return bool(names) and all(not is_organisation(n) and not is_account(n) for n in names)
+    return bool(names) and all(
+        not is_organisation(n) and not is_account(n) and not _NOT_A_NAME_WORD.search(n)
+        for n in names
+    )
+
+
+def looks_like_a_person_name(value: str) -> bool:
+    """Two or three Han characters led by a common surname: 王晓明, 刘洋."""
+    return bool(re.fullmatch(r"[\u4e00-\u9fff]{2,3}", value)) and value[0] in SURNAMES
 
 
 def cut_affiliation(token: str) -> str | None:
