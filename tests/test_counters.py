@@ -130,6 +130,23 @@ def _counter(snippet: str, tail: str = ""):
             "json",
             "labelled",
         ),
+        (
+            '阅读次数：<span class="readCount"></span>',
+            '<script>$.post("/news/addhits", {id: 12}, function (res) {'
+            '$(".readCount").html(res.data); });</script>',
+            "http://www.pa-mouxian.example.gov.cn/news/addhits?id=12",
+            "json",
+            "labelled",
+        ),
+        (
+            '浏览量：<b id="num"></b>',
+            '<script>var x = new XMLHttpRequest(); x.open("GET", "/stat/count.jsp?docid=88");'
+            'x.onload = function () { document.getElementById("num").innerHTML = x.responseText; };'
+            "x.send();</script>",
+            "http://www.pa-mouxian.example.gov.cn/stat/count.jsp?docid=88",
+            "plain",
+            "labelled",
+        ),
     ],
 )
 def test_counter_of_each_family(snippet, tail, url, kind, family):

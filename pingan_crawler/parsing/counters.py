@@ -112,7 +112,10 @@ _REQUEST_URL = re.compile(
 _DATA_STRING = re.compile(r"""(?:data\s*:\s*|,\s*)(['"])([\w%.\-]+=[^'"]*)\1""")
 _PAIR = r"""[\w"' ]+\s*:\s*['"]?[\w.\-]+['"]?"""
 _DATA_OBJECT = re.compile(rf"""(?:data\s*:\s*|,\s*)\{{\s*({_PAIR}(?:\s*,\s*{_PAIR})*)\s*\}}""")
-_EMPTY_WITH_ID = etree.XPath("//body//*[@id][not(*)][normalize-space(.)='']")
+_EMPTY_NAMED = etree.XPath(
+    "//body//*[self::span or self::em or self::font or self::b or self::i or self::strong"
+    " or self::label or self::div][@id or @class][not(*)][normalize-space(.)='']"
+)
 _FILLED_TAGS = frozenset(("span", "em", "font", "b", "i", "strong", "label", "div"))
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
@@ -125,16 +128,16 @@ def find_page_counter(root, url: str) -> Counter | None:
     found: list[Counter] = []
     labelled: list[Counter] = []
     for el in root.iter("script", "iframe"):
-        if _hidden(el):
-            continue
         src = (el.get("src") or "").strip().replace("&amp;", "&")
         if src:
             family = _src_family(src, url)
             if family is not None:
-                found.append(family)
+                if not _hidden(el):
+                    found.append(family)
             elif (
                 _DYNAMIC.search(src)
                 and not _in_page_chrome(el)
+                and not _hidden(el)
                 and _VIEW_WORD.search(_near_text(el))
                 and _VIEW_LABEL_END.search(_text_before(el))
             ):
@@ -143,7 +146,7 @@ def find_page_counter(root, url: str) -> Counter | None:
             continue
         code = el.text or ""
         inline = _inline_family(code, url)
-        if inline is not None:
+        if inline is not None and not _hidden(el):
             found.append(inline)
     if found or labelled:
         return (found or labelled)[0]
@@ -183,13 +186,15 @@ def _inline_family(code: str, url: str) -> Counter | None:
 
 def _request_filling_label(root, url: str) -> Counter | None:
     """``浏览次数：<span id="readnum"></span>`` and an inline script that requests a URL and
-    puts the answer in ``#readnum``."""
+    puts the answer in ``#readnum`` (or in the element's class, ``.readnum``)."""
     ids = [
-        el.get("id")
-        for el in _EMPTY_WITH_ID(root)
+        name
+        for el in _EMPTY_NAMED(root)
         if el.tag in _FILLED_TAGS
         and _VIEW_WORD.search(_near_text(el))
         and _VIEW_LABEL_END.search(_text_before(el))
+        for name in (el.get("id") or "", *(el.get("class") or "").split())
+        if len(name) >= 2
     ]
     if not ids:
         return None
@@ -206,7 +211,10 @@ def _request_filling_label(root, url: str) -> Counter | None:
         path = _with_data(path, code[match.end() : match.end() + 300])
         kind = (
             "json"
-            if re.search(r"getJSON|dataType\s*:\s*['\"]json|\bdata\.\w|JSON\.parse", code)
+            if re.search(
+                r"getJSON|dataType\s*:\s*['\"]json|JSON\.parse|\b\w+\.(?:data|count|hits|views?|num)\b",
+                code,
+            )
             else "plain"
         )
         return Counter(urljoin(url, path), kind, "labelled", None)

@@ -202,11 +202,13 @@ def guess_meta(root) -> MetaFields:
     of a label wins, so the article's own meta line (near the top) beats a sidebar's dates.
     Source, credits and views come from the article's own region (see ``pagemeta``).
     """
-    meta = MetaFields()
+    printed = None
     for node in _meta_blocks(root):
-        meta = meta.merged(parse_meta_line(clean_line(node.text_content().replace("\n", " "))))
+        printed = parse_meta_line(clean_line(node.text_content().replace("\n", " "))).published
+        if printed is not None:
+            break  # the first labelled time wins; the other fields come from read_page_meta
     tagged_time = _meta_content(root, _META_TIME)
-    published = _best_time(meta.published, tagged_time)
+    published = _best_time(printed, tagged_time)
     if published is None:
         published = _date_after_title(root) or _first_timestamp(root)
     headline = title_node(root)
@@ -217,19 +219,20 @@ def guess_meta(root) -> MetaFields:
     return replace(page, published=published, source=source)
 
 
-def _meta_blocks(root) -> list:
-    """The outermost short blocks (≤ 200 characters) holding a ``label:``, in page order.
+def _meta_blocks(root):
+    """The outermost short blocks (≤ 200 characters) holding a ``label:``, in page order
+    (lazily: the caller stops at the first that prints a time).
 
     Found from the text pieces that hold a label word, climbing to their block: one pass
     over the page instead of the text of every block."""
-    blocks: list = []
+    seen: list = []
     for owner, has_label, _ in label_owners(root):
         if not has_label:
             continue
         block = _outermost_meta_block(owner)
-        if block is not None and block not in blocks and not _in_noise_region(block):
-            blocks.append(block)
-    return blocks
+        if block is not None and block not in seen and not _in_noise_region(block):
+            seen.append(block)
+            yield block
 
 
 def _outermost_meta_block(node):

@@ -217,15 +217,14 @@ def _find_blocks(root, headline) -> tuple[list[tuple[object, str]], list[str]]:
         if above and (header is None or not _inside(owner, header)):
             continue
         block = _outermost_block(owner)
-        text = spaced_text(block if block is not None else owner)
         if poster and len(posted) < 5:
-            posted.append(text)
+            posted.append(spaced_text(block if block is not None else owner))
         if not label:
             continue
         if block is None:
             found += [(owner, line) for line in _label_lines(owner)]
         elif not any(block is b for b, _ in found) and not _excluded(block, excluded):
-            found.append((block, text))
+            found.append((block, spaced_text(block)))
     return found, posted
 
 
@@ -540,11 +539,7 @@ def _name_under_headline(headline, editor: str | None) -> str | None:
     if headline is None:
         return None
     title = re.sub(r"\s+", "", headline.text_content())
-    lines = []
-    for el in _following(headline):
-        lines += [line for line in lines_of(el) if line.strip()]
-        if len(lines) >= 4:
-            break
+    lines = _first_lines(_following(headline), 4)
     lines = [line for line in lines if re.sub(r"\s+", "", line) != title][:2]
     if len(lines) < 2 or len(lines[1]) < 30 or not re.search("[，。]", lines[1]):
         return None
@@ -557,6 +552,25 @@ def _name_under_headline(headline, editor: str | None) -> str | None:
     if not is_person(names) or names == editor or LABEL_WORD_RE.search(names):
         return None
     return names
+
+
+def _first_lines(elements, wanted: int) -> list[str]:
+    """The first ``wanted`` non-empty lines of text of ``elements`` (one per ``<br>`` or
+    block), read only as far as needed."""
+    lines: list[str] = []
+    current: list[str] = []
+    for el in elements:
+        for piece in (*_pieces(el), "\n"):
+            if piece != "\n":
+                current.append(piece)
+                continue
+            line = clean_line("".join(current))
+            current = []
+            if line:
+                lines.append(line)
+                if len(lines) >= wanted:
+                    return lines
+    return lines
 
 
 def _reporter_byline(root) -> str | None:
