@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urljoin
 
-from pingan_crawler.parsing.counters import find_counter_url
+from pingan_crawler.parsing import credits as credit_roles
+from pingan_crawler.parsing.counters import Counter, find_counter_url, find_page_counter
 from pingan_crawler.parsing.dates import parse_publish_time
 from pingan_crawler.parsing.decode import DecodedPage, decode_html
 from pingan_crawler.parsing.generic import guess_body_node, guess_meta, guess_title
@@ -30,10 +32,13 @@ from pingan_crawler.parsing.model import Article
 from pingan_crawler.parsing.multipage import later_pages
 from pingan_crawler.sites import FIELD_SELECTORS, Selectors, SiteProfile
 
-# Lines that end a body in most templates: meta labels, prev/next links, print/close buttons.
+# Lines that end a body in most templates: meta labels, credits (编辑/审核/校对/摄影 …),
+# prev/next links, print/close buttons.
 _TAIL_LINE = re.compile(
-    r"^[【\[(（]?\s*(来源|文章来源|信息来源|稿源|责任编辑|责编|编辑|作者|审核|上一篇|下一篇|"
-    r"上一条|下一条|打印本页|关闭窗口|【打印】|【关闭】|分享到)\s*[:：】\])）]?"
+    r"^[【\[(（]?\s*(?:(来源|文章来源|信息来源|稿源|责任编辑|责编|编辑|作者|审核|上一篇|下一篇|"
+    r"上一条|下一条|打印本页|关闭窗口|【打印】|【关闭】|分享到)\s*[:：】\])）]?|(?:"
+    + "|".join(sorted(map(re.escape, credit_roles.ROLES), key=len, reverse=True))
+    + r")\s*[:：|｜丨])"
 )
 # A pager left at the end of a body: "上一页 1 2 3 下一页", "共3页", "[1] [2] [3]".
 _PAGER_LINE = re.compile(
@@ -63,6 +68,9 @@ def extract_article(
     root = parse_html(decoded.text)
     if root is None:
         return _empty(url, profile, decoded.charset, (*warnings, "empty or unparseable page"))
+    # Counter scripts are found before scripts are stripped from the tree.
+    generic_views = profile is None or profile.view_mode == "static"
+    page_counter = find_page_counter(root, url) if generic_views else None
 
     meta_text = " ".join(text_of(n) for sel in selectors.meta for n in select(root, sel))
     title_node = first(root, selectors.title)
@@ -93,19 +101,32 @@ def extract_article(
             lines.pop(0)
         body_html = inner_html(body_node)
 
-    meta = _field_nodes(root, selectors)
-    meta = meta.merged(parse_meta_line(meta_text) if meta_text else MetaFields())
-    meta = meta.merged(tail_meta)
+    fields = _field_nodes(root, selectors)
+    profile_line = parse_meta_line(meta_text) if meta_text else MetaFields()
+    meta = fields.merged(profile_line).merged(tail_meta)
+    guess = MetaFields()
     if meta == MetaFields() or not selectors.meta:
-        meta = meta.merged(guess_meta(root))
+        guess = guess_meta(root)
+        meta = meta.merged(guess)
+    # Credits in page order: the profile's meta line, the page's blocks, then the tail lines
+    # of the body the blocks did not hold (br-separated lines of one long block). The editor
+    # is chosen among all of them (责任编辑 beats 编辑 wherever each is printed), unless the
+    # profile points at the editor's node.
+    credits = credit_roles.merge(profile_line.credits, guess.credits, tail_meta.credits)
+    meta = replace(meta, credits=credits)
+    editor = fields.editor or credit_roles.editor_of(credits) or meta.editor
+    author = fields.author or meta.author
+    if author and editor and author == editor and not fields.author:
+        author = None
 
     published = parse_publish_time(meta.published, now=now)
     if published.problem:
         warnings.append(f"publish time: {published.problem}")
-    static = profile is None or profile.view_mode == "static"
+    static = generic_views
     view_count = parse_view_count(meta.views) if static else None
     if static and not is_blank_count(meta.views) and view_count is None:
         warnings.append(f"view count {meta.views!r} is not a non-negative integer")
+    counter = _counter(decoded.text, url, profile, page_counter, view_count)
 
     return Article(
         url=url,
@@ -119,14 +140,17 @@ def extract_article(
         body="\n".join(lines),
         body_html=body_html,
         source=meta.source or None,
-        editor=meta.editor or None,
-        author=meta.author or None,
+        editor=editor or None,
+        author=author or None,
         section=_section_from_breadcrumb(breadcrumb),
         images=_images(body_node, url),
         charset=decoded.charset,
         warnings=tuple(warnings),
         continuations=later_pages([a.get("href", "") for a in root.iter("a")], url),
-        counter_url=_counter_url(decoded.text, url, profile),
+        counter_url=counter[0],
+        counter_kind=counter[1],
+        credits=meta.credits,
+        byline=meta.byline,
     )
 
 
@@ -159,11 +183,20 @@ def _value_of(node) -> str:
     return clean_line(node.get("content") or "") if node.tag == "meta" else text_of(node)
 
 
-def _counter_url(text: str, url: str, profile: SiteProfile | None) -> str | None:
-    if profile is None or profile.view_mode in ("static", "none"):
-        return None
-    views = profile.views
-    return find_counter_url(text, url, views.counter, views.counter_url, profile.article_id(url))
+def _counter(
+    text: str, url: str, profile: SiteProfile | None, found: Counter | None, printed: int | None
+) -> tuple[str | None, str | None]:
+    """(counter URL, how to read its reply). A profile's counter settings win; without one,
+    a counter found in the page is reported when the page prints no count itself."""
+    if profile is not None and profile.view_mode not in ("static", "none"):
+        views = profile.views
+        found_url = find_counter_url(
+            text, url, views.counter, views.counter_url, profile.article_id(url)
+        )
+        return found_url, profile.view_mode if found_url else None
+    if found is None or printed is not None:
+        return None, None
+    return found.url, found.kind
 
 
 def _section_from_breadcrumb(node) -> str | None:

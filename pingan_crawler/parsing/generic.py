@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import replace
 
 from pingan_crawler.parsing.dates import find_date_text, parse_publish_time
 from pingan_crawler.parsing.html import clean_line, drop_keeping_tail
-from pingan_crawler.parsing.meta import LABEL_RE, LABEL_WORD_RE, MetaFields, parse_meta_line
+from pingan_crawler.parsing.meta import LABEL_RE, MetaFields, parse_meta_line
+from pingan_crawler.parsing.pagemeta import confirmed_tag, label_owners, read_page_meta
 
 _TITLE_SPLIT = re.compile(r"\s*(?:[-_|｜—–]+|\s{2,}|::|»|<)\s*")
 _CONTAINERS = ("div", "td", "article", "section", "main", "span", "font", "center", "dd")
@@ -48,7 +50,6 @@ _META_TIME = (
     "dcterms.issued",
 )
 _META_SOURCE = ("contentsource", "source", "og:article:source")
-_META_AUTHOR = ("author", "article:author", "og:article:author")
 _META_TITLE = ("articletitle", "og:title", "twitter:title")
 # Class/id words of regions that are never the article body.
 _NOISE_REGION = re.compile(
@@ -59,10 +60,6 @@ _NOISE_REGION = re.compile(
     re.IGNORECASE,
 )
 PARENT_SHARE = 0.75  # a parent scoring this share of the best block's score holds the body
-_REPORTER = re.compile(
-    r"[（(]\s*(?:[\u4e00-\u9fff]{1,4}?)?记者\s*([\u4e00-\u9fff]{2,3}(?:[\s、](?!通讯员|报道|摄影)[\u4e00-\u9fff]{2,3})*)"
-    r"(?=\s*(?:通讯员|报道|摄影|[）)]))"
-)
 _PUNCTUATION = re.compile(r"[，。！？；、：“”,.!?;]")
 _NOISE_LINE = re.compile(
     r"^[【\[(（]?\s*(上一篇|下一篇|上一条|下一条|分享到|打印本页|关闭窗口|收藏本页|返回顶部|"
@@ -203,45 +200,39 @@ def guess_meta(root) -> MetaFields:
     Templates split the meta over several places (date and count above the body, 来源 and
     责任编辑 below it), so every short block with a label contributes; the first occurrence
     of a label wins, so the article's own meta line (near the top) beats a sidebar's dates.
+    Source, credits and views come from the article's own region (see ``pagemeta``).
     """
-    meta = MetaFields()
+    printed = None
     for node in _meta_blocks(root):
-        meta = meta.merged(parse_meta_line(clean_line(node.text_content().replace("\n", " "))))
-    tagged = MetaFields(
-        published=_meta_content(root, _META_TIME),
-        source=_meta_content(root, _META_SOURCE),
-        author=_meta_content(root, _META_AUTHOR),
-    )
-    published = _best_time(meta.published, tagged.published)
+        printed = parse_meta_line(clean_line(node.text_content().replace("\n", " "))).published
+        if printed is not None:
+            break  # the first labelled time wins; the other fields come from read_page_meta
+    tagged_time = _meta_content(root, _META_TIME)
+    published = _best_time(printed, tagged_time)
     if published is None:
         published = _date_after_title(root) or _first_timestamp(root)
-    return MetaFields(
-        published=published,
-        source=meta.source if meta.source is not None else tagged.source,
-        author=meta.author or _plausible_name(tagged.author) or _bracketed_reporter(root),
-        editor=meta.editor,
-        views=meta.views,
-    )
+    headline = title_node(root)
+    page = read_page_meta(root, headline)
+    source = page.source
+    if source is None:
+        source = confirmed_tag(_meta_content(root, _META_SOURCE), root, headline)
+    return replace(page, published=published, source=source)
 
 
-def _meta_blocks(root) -> list:
-    """The outermost short blocks (≤ 200 characters) holding a ``label:``, in page order.
+def _meta_blocks(root):
+    """The outermost short blocks (≤ 200 characters) holding a ``label:``, in page order
+    (lazily: the caller stops at the first that prints a time).
 
     Found from the text pieces that hold a label word, climbing to their block: one pass
     over the page instead of the text of every block."""
-    blocks: list = []
-    seen: set = set()
-    for el in root.iter():
-        if not isinstance(el.tag, str):
+    seen: list = []
+    for owner, has_label, _ in label_owners(root):
+        if not has_label:
             continue
-        for piece, owner in ((el.text, el), (el.tail, el.getparent())):
-            if owner is None or not piece or not LABEL_WORD_RE.search(piece) or owner in seen:
-                continue
-            seen.add(owner)
-            block = _outermost_meta_block(owner)
-            if block is not None and block not in blocks and not _in_noise_region(block):
-                blocks.append(block)
-    return blocks
+        block = _outermost_meta_block(owner)
+        if block is not None and block not in seen and not _in_noise_region(block):
+            seen.append(block)
+            yield block
 
 
 def _outermost_meta_block(node):
@@ -331,20 +322,6 @@ def _text_after(node):
         current = current.getparent()
         if current is not None and current.tag == "body":
             return
-
-
-def _bracketed_reporter(root) -> str | None:
-    """``（记者 王曦 通讯员 李明）``, ``(信报记者 蔡雪婧)``: the byline that news copy carries."""
-    body = root.find("body")
-    match = _REPORTER.search(body.text_content()) if body is not None else None
-    return match.group(1) if match else None
-
-
-def _plausible_name(value: str | None) -> str | None:
-    """``<meta name=author>`` often holds the site or a URL; keep it only if it reads as a name."""
-    if not value or len(value) > 20 or re.search(r"[./@:]|网|站|公司|中心|com", value):
-        return None
-    return value
 
 
 def _in_noise_region(node, depth: int = 6) -> bool:

@@ -35,6 +35,14 @@ class Article:
     counter_url: str | None = None
     view_method: str = "page"
     pages: int = 1  # how many pages were joined into this article
+    # Every credit line of the page, role → names in page order: (("编辑", ("张三",)),
+    # ("审核", ("李四",))). ``editor`` and ``author`` are derived from these.
+    credits: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+    # The reporters' line (本报记者 张三 通讯员 李四, 执笔 王五): who reported, not 作者.
+    byline: str | None = None
+    # How to read the reply of ``counter_url`` when the page has no printed count:
+    # js_docwrite, jq_html, plain, html or json (see parsing/counters.py).
+    counter_kind: str | None = None
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -55,9 +63,12 @@ class Article:
             "source": self.source,
             "editor": self.editor,
             "author": self.author,
+            "byline": self.byline,
+            "credits": [[role, list(names)] for role, names in self.credits],
             "images": list(self.images),
             "charset": self.charset,
             "counter_url": self.counter_url,
+            "counter_kind": self.counter_kind,
             "continuations": list(self.continuations),
             "body": self.body,
             "warnings": list(self.warnings),
