@@ -54,11 +54,12 @@ def cmd_parse(args: argparse.Namespace) -> int:
         for record in parse_files(args.files, args.url, args.site, args.content_type):
             if "error" in record:
                 print(f"pingan parse: {record['error']}", file=sys.stderr)
-                code = EXIT_USAGE if not args.jsonl else EXIT_ERRORS
-                if not args.jsonl:
-                    return code
+                if not args.jsonl:  # one file: a path that is not there is a usage error
+                    return EXIT_ERRORS if record.pop("readable") else EXIT_USAGE
+                record.pop("readable")
+                code = EXIT_ERRORS
             if args.jsonl:
-                print(json.dumps(record, ensure_ascii=False))
+                print(json.dumps(record, ensure_ascii=False), flush=True)
             else:
                 record.pop("file")
                 print(json.dumps(record, ensure_ascii=False, indent=2))
