@@ -41,7 +41,9 @@ _ASPNET_SESSION = re.compile(r"/\((?:[A-Z]\([^()/]*\))+\)(?=/)")
 _TOKEN = re.compile(r"^(?=[^\W_]*\d)(?=[^\W_]*[A-Za-z])[^\W_]{16,}$", re.ASCII)
 _ID_NAME = re.compile(r"id$|^(guid|uuid|bh|no|key|code)$", re.IGNORECASE)
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:", "vbscript:", "about:")
-_QUERY_SAFE = "!$&'()*+,;=:@/?%~-._[]"
+# Longer links are ignored: no site links an article by 2 KB of URL, and profile regexes
+# (checked to be at most quadratic, sites/regexcheck.py) stay fast on what is left.
+MAX_URL_LENGTH = 2048
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _URL_WHITESPACE = re.compile(r"[\t\n\r]")
 # A URL canonical as it stands: lowercase host, no port, no query or fragment, a path of
@@ -122,7 +124,7 @@ def absolute_link(href: str, base: str) -> str | None:
     """``href`` made absolute against ``base``; None for script, mail and in-page links and
     for anything but http(s)."""
     href = _URL_WHITESPACE.sub("", href.strip())  # browsers drop tabs and newlines anywhere
-    if not href or href.lower().startswith(_SKIP_SCHEMES):
+    if not href or len(href) > MAX_URL_LENGTH or href.lower().startswith(_SKIP_SCHEMES):
         return None
     origin = _origin(base)
     if origin and href[0] == "/" and href[1:2] != "/" and "/." not in href:
