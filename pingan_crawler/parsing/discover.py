@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 from pingan_crawler.parsing.dates import find_date_text
 from pingan_crawler.parsing.decode import DecodedPage, decode_html
 from pingan_crawler.parsing.html import clean_line, parse_html, short_text
-from pingan_crawler.parsing.listing import MAX_LINKS_PER_PAGE, capped_anchors
+from pingan_crawler.parsing.listing import MAX_LINKS_PER_PAGE, capped_anchors, cdata_records
 from pingan_crawler.parsing.model import Link
 from pingan_crawler.parsing.urls import canonical_url, link_urls
 
@@ -50,9 +50,10 @@ _ARTICLE_URL = re.compile(
     r"articleid|newsid)=\d{4,}",
     re.IGNORECASE,
 )
-_TRS_PAGER = re.compile(r"createPageHTML\s*\(([^)]*)\)")
-_JS_INT = re.compile(r"(?:var\s+)?(\w+)\s*=\s*(\d+)\s*;")
-_CDATA_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL)
+# Bounded and anchored at word starts: an open "(" or a 200 KB word must not make them
+# rescan the rest of the script at every position.
+_TRS_PAGER = re.compile(r"createPageHTML\s*\(([^()]{0,300})\)")
+_JS_INT = re.compile(r"\b(\w+)\s*=\s*(\d+)\s*;")
 _PAGE_NUMBER = re.compile(r"[_\-=/](\d{1,4})(?=\.\w+$|/?$|&|/)")
 
 
@@ -242,8 +243,8 @@ def _datastore_links(page: _Page) -> list[Link]:
         text = script.text or ""
         if "<record>" not in text:
             continue
-        for match in _CDATA_RECORD.finditer(text):
-            row = parse_html(f"<html><body>{match.group(1)}</body></html>")
+        for fragment in cdata_records(text):
+            row = parse_html(f"<html><body>{fragment}</body></html>")
             if row is None:
                 continue
             date = find_date_text(row.text_content())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -125,7 +126,8 @@ def next_page_url(links: list[Link], expected_next: str | None) -> str | None:
 # --- pagination styles (a profile's [pagination] style) -------------------------------------
 
 _TRS_PAGER = re.compile(r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,")
-_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL)
+_RECORD_OPEN = re.compile(r"<record>\s*<!\[CDATA\[")
+_RECORD_CLOSE = re.compile(r"\]\]>\s*</record>")
 _TOTAL_RECORD = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>")
 _JPAGE_TOTAL = re.compile(r"totalRecord\s*:\s*['\"]?(\d+)")  # the list page's jpage({…}) call
 
@@ -157,14 +159,32 @@ def trs_pager(text: str) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
+def cdata_records(text: str) -> Iterator[str]:
+    """The CDATA of each ``<record><![CDATA[…]]></record>``, in one forward pass.
+
+    (A lazy ``<record>…(.*?)…</record>`` regex rescans to the end of the text for every
+    record left open: a page of 20,000 of them took minutes.)"""
+    pos = 0
+    while (start := text.find("<record>", pos)) >= 0:
+        opened = _RECORD_OPEN.match(text, start)
+        if opened is None:
+            pos = start + len("<record>")
+            continue
+        closed = _RECORD_CLOSE.search(text, opened.end())
+        if closed is None:
+            return
+        yield text[opened.end() : closed.start()]
+        pos = closed.end()
+
+
 def datastore_records(
     text: str, url: str, charset: str | None = None, max_links: int = MAX_LINKS_PER_PAGE
 ) -> tuple[list[Link], int | None]:
     """Links of a Hanweb ``<datastore>`` (embedded or a dataproxy.jsp reply), and its
     ``<totalrecord>``. Each record is a CDATA fragment ``<li><a href=…>…</a><span>date</span>``."""
     links: dict[str, Link] = {}
-    for match in _RECORD.finditer(text):
-        for link in _fragment_links(match.group(1), url, charset):
+    for fragment in cdata_records(text):
+        for link in _fragment_links(fragment, url, charset):
             links.setdefault(link.url, link)
         if len(links) >= max_links:
             break

@@ -13,7 +13,7 @@ import zlib
 from w3lib.encoding import read_bom
 
 from pingan_crawler import errorkinds
-from pingan_crawler.parsing.decode import decode_html, utf16_without_bom
+from pingan_crawler.parsing.decode import DecodedPage, decode_html, utf16_without_bom
 from pingan_crawler.sites import SiteProfile
 
 _MAGIC = (
@@ -53,16 +53,25 @@ _SNIFF_BYTES = 8192
 _SOFT_404_TITLE = re.compile(
     r"404|页面不存在|页面未找到|找不到(该|此|您)?页面|not found|文章不存在|已被删除", re.I
 )
+# Every pattern below is linear on any input: bounded runs, and tags read one at a time. A
+# hostile page of 20,000 "<script>" or "<title>" with no closing tag made the former lazy
+# ``<script.*?</script>`` patterns rescan to the end at each one (a minute per page).
 _JS_REDIRECT = re.compile(
-    r"(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*['\"]([^'\"]*)['\"]"
-    r"|location\.(?:replace|assign)\(\s*['\"]([^'\"]*)['\"]",
+    r"(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*['\"]([^'\"]{0,2000})['\"]"
+    r"|location\.(?:replace|assign)\(\s*['\"]([^'\"]{0,2000})['\"]",
     re.I,
 )
-_META_REFRESH = re.compile(
-    r"<meta[^>]+http-equiv=['\"]?refresh['\"]?[^>]+url\s*=\s*['\"]?([^'\">\s]*)", re.I
-)
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
-_TAGS = re.compile(r"<script.*?</script>|<style.*?</style>|<[^>]+>", re.I | re.S)
+_META_TAG = re.compile(r"<meta\b[^<>]{0,2000}>", re.I)
+_REFRESH = re.compile(r"http-equiv=['\"]?refresh\b.*?url\s*=\s*['\"]?([^'\">\s]*)", re.I | re.S)
+_TITLE_OPEN = re.compile(r"<title\b[^<>]{0,500}>", re.I)
+_TITLE_CLOSE = re.compile(r"</title\s*>", re.I)
+_RAW_TEXT_OPEN = re.compile(r"<(script|style)\b", re.I)
+_RAW_TEXT_CLOSE = {
+    "script": re.compile(r"</script\s*>", re.I),
+    "style": re.compile(r"</style\s*>", re.I),
+}
+_TAG = re.compile(r"<[^<>]*>")
+_SPACES = re.compile(r"\s+")
 _SMALL_TEXT = 300  # visible characters: a soft 404 stub says one sentence
 
 
@@ -116,25 +125,61 @@ def _gzip_type(body: bytes) -> str:
     return "gzip data"
 
 
-def soft_404_reason(body: bytes, content_type: str | None = None) -> str | None:
+def soft_404_reason(
+    body: bytes, content_type: str | None = None, decoded: DecodedPage | None = None
+) -> str | None:
     """Why this 200 page is really a "not found" (a small stub that sends you home), or None.
 
     A page is a soft 404 when it is small and either sends the browser away by script or meta
     refresh (to the homepage, typically) or is titled as a 404. Real articles are long, so the
-    size bound keeps a story that happens to mention 404 safe.
+    size bound keeps a story that happens to mention 404 safe. ``decoded`` saves decoding the
+    body again.
     """
-    text = decode_html(body, content_type).text
-    visible = re.sub(r"\s+", "", _TAGS.sub("", text))
+    text = (decoded or decode_html(body, content_type)).text
+    visible = _visible_text(text)
     if len(visible) > _SMALL_TEXT:
         return None
-    match = _TITLE.search(text)
-    title = match.group(1).strip() if match else ""
-    redirect = _JS_REDIRECT.search(text) or _META_REFRESH.search(text)
-    if redirect:
-        target = next(g for g in redirect.groups() if g is not None) or "/"
+    title = _title(text)
+    target = _redirect_target(text)
+    if target is not None:
         return f"a {len(visible)}-character stub that redirects to {target!r} (title {title!r})"
     if title and _SOFT_404_TITLE.search(title):
         return f"a {len(visible)}-character page titled {title!r}"
+    return None
+
+
+def _visible_text(text: str) -> str:
+    """The page's text without scripts, styles, tags or white space, in one forward pass."""
+    pieces = []
+    pos = 0
+    while (opened := _RAW_TEXT_OPEN.search(text, pos)) is not None:
+        pieces.append(text[pos : opened.start()])
+        closed = _RAW_TEXT_CLOSE[opened.group(1).lower()].search(text, opened.end())
+        if closed is None:
+            pos = len(text)  # an unclosed script runs to the end, as in a browser
+            break
+        pos = closed.end()
+    pieces.append(text[pos:])
+    return _SPACES.sub("", _TAG.sub("", "".join(pieces)))
+
+
+def _title(text: str) -> str:
+    opened = _TITLE_OPEN.search(text)
+    if opened is None:
+        return ""
+    closed = _TITLE_CLOSE.search(text, opened.end())
+    return text[opened.end() : closed.start()].strip() if closed else ""
+
+
+def _redirect_target(text: str) -> str | None:
+    """Where a script or a meta refresh sends the browser ("/" when it names no URL)."""
+    script = _JS_REDIRECT.search(text)
+    if script:
+        return next(g for g in script.groups() if g is not None) or "/"
+    for tag in _META_TAG.finditer(text):
+        refresh = _REFRESH.search(tag.group())
+        if refresh:
+            return refresh.group(1) or "/"
     return None
 
 
@@ -144,6 +189,7 @@ def page_refusal(
     content_type: str | None,
     profile: SiteProfile,
     redirected_from: str | None = None,
+    decoded: DecodedPage | None = None,
 ) -> tuple[str, str] | None:
     """Why a page fetched as an article is no article page at all: (error kind, detail).
 
@@ -160,7 +206,7 @@ def page_refusal(
             f"{redirected_from} redirected to {url}, which is not an article page (the "
             f"homepage or a list): treated as not found",
         )
-    stub = soft_404_reason(body, content_type)
+    stub = soft_404_reason(body, content_type, decoded)
     if stub:
         return errorkinds.SOFT_404, f"{url}: {stub}"
     return None
