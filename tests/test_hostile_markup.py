@@ -3,7 +3,10 @@ page before (lazy ``.*?`` patterns, unbounded runs); now each is read in one pas
 
 from __future__ import annotations
 
+import lxml.html
+
 from pingan_crawler.parsing.discover import discover_list_page
+from pingan_crawler.parsing.html import parse_html, strip_noise
 from pingan_crawler.parsing.listing import cdata_records, datastore_records, trs_pager
 from pingan_crawler.parsing.sniff import soft_404_reason
 
@@ -59,3 +62,23 @@ def test_script_traps_in_list_pages():
         assert len(guess.article_links) == 3
     assert guess.next_page == "http://x.example.cn/a/index_1.shtml"
     assert trs_pager("createPageHTML( 1" * N) is None
+
+
+def test_twenty_thousand_comments_and_scripts_are_stripped_keeping_the_text_between():
+    pieces = "".join(f"<!-- 广告位{n} --><script>show({n})</script>第{n}句。" for n in range(N))
+    root = parse_html(f"<html><body><div class='content'><p>导语。</p>{pieces}</div></body></html>")
+    strip_noise(root)
+    text = root.text_content()
+    assert text.startswith("导语。第0句。第1句。")
+    assert text.endswith(f"第{N - 1}句。")
+    assert "广告位" not in text and "show(" not in text
+
+
+def test_strip_noise_keeps_tails_in_place():
+    root = parse_html(
+        "<html><body><div>前<!--a-->中<script>x</script>后<p>段<span class='ad'>广告</span>尾</p>"
+        "<style>s</style>末</div></body></html>"
+    )
+    strip_noise(root, (".ad",))
+    div = root.find(".//div")
+    assert lxml.html.tostring(div, encoding="unicode") == "<div>前中后<p>段尾</p>末</div>"

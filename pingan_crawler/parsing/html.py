@@ -138,14 +138,43 @@ def text_of(node) -> str:
 
 def strip_noise(node, selectors: tuple[str, ...] = ()) -> None:
     """Remove scripts, styles, comments and the given selectors from ``node`` in place."""
-    for el in list(node.iter(etree.Comment, *NOISE_TAGS)):
+    doomed = [
+        el
+        for el in node.iter(etree.Comment, *NOISE_TAGS)
         # ASP.NET WebForms wrap the whole page in one <form>: only small forms are noise.
-        if el.tag == "form" and _wraps_content(el):
-            continue
-        drop_keeping_tail(el)
+        if not (el.tag == "form" and _wraps_content(el))
+    ]
     for selector in selectors:
-        for el in select(node, selector):
-            drop_keeping_tail(el)
+        doomed.extend(select(node, selector))
+    drop_all_keeping_tails(doomed)
+
+
+def drop_all_keeping_tails(elements) -> None:
+    """Remove every element of ``elements``; their tail texts stay where they were.
+
+    One pass per parent: removing 20,000 comments one by one glued each tail onto a growing
+    string (and lxml re-encoded it every time): 80 s for one page, where this takes ms."""
+    by_parent: dict = {}
+    for el in elements:
+        parent = el.getparent()
+        if parent is not None:
+            by_parent.setdefault(parent, set()).add(el)
+    for parent, doomed in by_parent.items():
+        text_parts = [parent.text or ""]
+        target = text_parts  # where the next removed element's tail goes
+        tails: list[tuple] = []
+        for child in parent:
+            if child in doomed:
+                if child.tail:
+                    target.append(child.tail)
+                continue
+            target = [child.tail or ""]
+            tails.append((child, target))
+        parent.text = "".join(text_parts) or None
+        for child, parts in tails:
+            child.tail = "".join(parts) or None
+        for child in doomed:
+            parent.remove(child)
 
 
 def _wraps_content(form) -> bool:
