@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pingan_crawler.parsing.article import extract_article
 from pingan_crawler.parsing.decode import decode_html
@@ -47,9 +48,18 @@ def url_in_page(body: bytes) -> str | None:
     for selector in _URL_HINTS:
         node = first(root, selector)
         value = node.get("href") or node.get("content") if node is not None else None
-        if value and value.startswith(("http://", "https://")):
+        if value and value.startswith(("http://", "https://")) and _well_formed(value.strip()):
             return value.strip()
     return None
+
+
+def _well_formed(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return False
+    return bool(parts.hostname)
 
 
 def page_problem(name: str, body: bytes) -> str | None:

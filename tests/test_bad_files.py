@@ -119,3 +119,29 @@ def test_one_bad_file_gets_one_line_and_an_exit_code(tmp_path, name, code):
     assert result.returncode == code
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1 and path in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["foo", "http://[::1", "ftp://x.example.cn/a.html", "http://a.cn:99999/"]
+)
+def test_a_url_that_is_no_web_address_is_a_usage_error(tmp_path, url):
+    page = tmp_path / "good.html"
+    page.write_bytes(GOOD_PAGE.encode("gbk"))
+    result = subprocess.run(
+        [*PINGAN, "parse", str(page), "--url", url], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert "--url" in line and "not an http(s) URL" in line
+
+
+def test_a_malformed_canonical_link_in_the_page_is_ignored(tmp_path):
+    page = tmp_path / "saved.html"
+    page.write_bytes(
+        GOOD_PAGE.replace("<title>", '<link rel="canonical" href="http://[::1/x"><title>').encode(
+            "gbk"
+        )
+    )
+    [record] = parse_files([str(page)])
+    assert record["url"] == page.resolve().as_uri()
+    assert record["title"] == "市局召开夏季治安整治部署会"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from urllib.parse import urlsplit
 
 from pingan_crawler.cli.common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, AddCommand
 from pingan_crawler.sites import ProfileError, load_profile, profile_names
@@ -49,6 +50,13 @@ def cmd_parse(args: argparse.Namespace) -> int:
     if not args.jsonl and not args.url:
         print("pingan parse: give --url (the URL the page was fetched from)", file=sys.stderr)
         return EXIT_USAGE
+    if args.url and not _is_web_url(args.url):
+        print(
+            f"pingan parse: --url {args.url!r} is not an http(s) URL "
+            "(give the address the page was fetched from, e.g. http://www.example.gov.cn/a/1.html)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     code = EXIT_OK
     try:
         for record in parse_files(args.files, args.url, args.site, args.content_type):
@@ -67,6 +75,15 @@ def cmd_parse(args: argparse.Namespace) -> int:
         print(f"pingan parse: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return code
+
+
+def _is_web_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def register(command: AddCommand) -> None:
