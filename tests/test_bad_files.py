@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import PINGAN
 
+from pingan_crawler.cli.main import main
 from pingan_crawler.pages import parse_files
 from pingan_crawler.parsing.sniff import binary_type
 
@@ -107,31 +108,23 @@ def test_a_jsonl_batch_goes_on_past_bad_files(tmp_path):
 
 
 @pytest.mark.parametrize(("name", "code"), [("a.out", 1), ("pages", 2), ("gone.html", 2)])
-def test_one_bad_file_gets_one_line_and_an_exit_code(tmp_path, name, code):
+def test_one_bad_file_gets_one_line_and_an_exit_code(tmp_path, capsys, name, code):
     make_bad_files(tmp_path)
     path = str(tmp_path / name)
-    result = subprocess.run(
-        [*PINGAN, "parse", path, "--url", "http://example.gov.cn/a/1.html"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == code
-    assert result.stdout == ""
-    assert len(result.stderr.splitlines()) == 1 and path in result.stderr
+    assert main(["parse", path, "--url", "http://example.gov.cn/a/1.html"]) == code
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.splitlines()) == 1 and path in err
 
 
 @pytest.mark.parametrize(
     "url", ["foo", "http://[::1", "ftp://x.example.cn/a.html", "http://a.cn:99999/"]
 )
-def test_a_url_that_is_no_web_address_is_a_usage_error(tmp_path, url):
+def test_a_url_that_is_no_web_address_is_a_usage_error(tmp_path, capsys, url):
     page = tmp_path / "good.html"
     page.write_bytes(GOOD_PAGE.encode("gbk"))
-    result = subprocess.run(
-        [*PINGAN, "parse", str(page), "--url", url], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 2
-    [line] = result.stderr.splitlines()
+    assert main(["parse", str(page), "--url", url]) == 2
+    [line] = capsys.readouterr().err.splitlines()
     assert "--url" in line and "not an http(s) URL" in line
 
 
