@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from urllib.parse import urlsplit
 
 from pingan_crawler.cli.common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, AddCommand
 from pingan_crawler.sites import ProfileError, load_profile, profile_names
@@ -49,16 +50,24 @@ def cmd_parse(args: argparse.Namespace) -> int:
     if not args.jsonl and not args.url:
         print("pingan parse: give --url (the URL the page was fetched from)", file=sys.stderr)
         return EXIT_USAGE
+    if args.url and not _is_web_url(args.url):
+        print(
+            f"pingan parse: --url {args.url!r} is not an http(s) URL "
+            "(give the address the page was fetched from, e.g. http://www.example.gov.cn/a/1.html)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     code = EXIT_OK
     try:
         for record in parse_files(args.files, args.url, args.site, args.content_type):
             if "error" in record:
                 print(f"pingan parse: {record['error']}", file=sys.stderr)
-                code = EXIT_USAGE if not args.jsonl else EXIT_ERRORS
-                if not args.jsonl:
-                    return code
+                if not args.jsonl:  # one file: a path that is not there is a usage error
+                    return EXIT_ERRORS if record.pop("readable") else EXIT_USAGE
+                record.pop("readable")
+                code = EXIT_ERRORS
             if args.jsonl:
-                print(json.dumps(record, ensure_ascii=False))
+                print(json.dumps(record, ensure_ascii=False), flush=True)
             else:
                 record.pop("file")
                 print(json.dumps(record, ensure_ascii=False, indent=2))
@@ -66,6 +75,15 @@ def cmd_parse(args: argparse.Namespace) -> int:
         print(f"pingan parse: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return code
+
+
+def _is_web_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def register(command: AddCommand) -> None:

@@ -19,13 +19,13 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
+from pingan_crawler.parsing.anchors import MAX_LINKS_PER_PAGE, capped_anchors, cdata_records
 from pingan_crawler.parsing.dates import find_date_text
-from pingan_crawler.parsing.decode import decode_html
-from pingan_crawler.parsing.html import clean_line, parse_html
+from pingan_crawler.parsing.decode import DecodedPage, decode_html
+from pingan_crawler.parsing.html import clean_line, parse_html, short_text
 from pingan_crawler.parsing.model import Link
-from pingan_crawler.parsing.urls import canonical_url
+from pingan_crawler.parsing.urls import canonical_url, link_urls
 
-_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:")
 _NEXT_TEXT = re.compile(
     r"^[\s\[【(（<]*(下一页|下页|后一页|后页|下一頁|next( page)?|›|>|»|＞)[\s\]】)）>]*$",
     re.IGNORECASE,
@@ -50,9 +50,10 @@ _ARTICLE_URL = re.compile(
     r"articleid|newsid)=\d{4,}",
     re.IGNORECASE,
 )
-_TRS_PAGER = re.compile(r"createPageHTML\s*\(([^)]*)\)")
-_JS_INT = re.compile(r"(?:var\s+)?(\w+)\s*=\s*(\d+)\s*;")
-_CDATA_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL)
+# Bounded and anchored at word starts: an open "(" or a 200 KB word must not make them
+# rescan the rest of the script at every position.
+_TRS_PAGER = re.compile(r"createPageHTML\s*\(([^()]{0,300})\)")
+_JS_INT = re.compile(r"\b(\w+)\s*=\s*(\d+)\s*;")
 _PAGE_NUMBER = re.compile(r"[_\-=/](\d{1,4})(?=\.\w+$|/?$|&|/)")
 
 
@@ -62,31 +63,45 @@ class ListGuess:
 
     article_links: list[Link] = field(default_factory=list)
     next_page: str | None = None
+    warnings: tuple[str, ...] = ()  # e.g. links left unread on a page of too many
 
 
-def discover_list_page(body: bytes, url: str, content_type: str | None = None) -> ListGuess:
+def discover_list_page(
+    body: bytes,
+    url: str,
+    content_type: str | None = None,
+    decoded: DecodedPage | None = None,
+    max_links: int = MAX_LINKS_PER_PAGE,
+) -> ListGuess:
     """The article links (not nav/sidebar/footer) and the next page of a list page."""
-    root = _parse(body, content_type)
+    decoded = decoded or decode_html(body, content_type)
+    root = parse_html(decoded.text)
     if root is None:
         return ListGuess()
-    base = _base_url(root, url)
-    records = _datastore_links(root, base)
-    links = records or _main_list_links(root, base)
-    return ListGuess(article_links=links, next_page=_next_page(root, base, url))
+    page = _Page(root, url, decoded.charset, max_links)
+    records = _datastore_links(page)
+    links = records or _main_list_links(page)
+    return ListGuess(links, _next_page(page), page.warnings)
 
 
-def discover_sections(body: bytes, url: str, content_type: str | None = None) -> list[Link]:
+def discover_sections(
+    body: bytes,
+    url: str,
+    content_type: str | None = None,
+    decoded: DecodedPage | None = None,
+    max_links: int = MAX_LINKS_PER_PAGE,
+) -> list[Link]:
     """The section list pages a homepage links to from its nav bar."""
-    root = _parse(body, content_type)
+    decoded = decoded or decode_html(body, content_type)
+    root = parse_html(decoded.text)
     if root is None:
         return []
-    base = _base_url(root, url)
+    page = _Page(root, url, decoded.charset, max_links)
     home = canonical_url(url)
     groups: dict = {}
     order: dict = {}
-    for index, anchor in enumerate(root.iter("a")):
-        link = _link(anchor, base)
-        if link is None or link.url == home or not _same_site(link.url, url):
+    for index, (anchor, link) in enumerate(page.anchors):
+        if link.url == home or not _same_site(link.url, url):
             continue
         if not 2 <= len(link.text) <= 10 or _HOME_TEXT.match(link.text):
             continue
@@ -103,7 +118,7 @@ def discover_sections(body: bytes, url: str, content_type: str | None = None) ->
 
     def score(container) -> float:
         count = len({link.url for link in groups[container]})
-        hint = 2.0 if _NAV_HINT.search(_region_names(container)) else 1.0
+        hint = 2.0 if page.regions.matches(container, _NAV_HINT) else 1.0
         early = 1.5 - order[container] / total  # nav bars come before the content
         return count * hint * early
 
@@ -113,16 +128,85 @@ def discover_sections(body: bytes, url: str, content_type: str | None = None) ->
     return _unique(groups[best])
 
 
+class _Page:
+    """One parsed page's links, made once and shared by every guess about it.
+
+    Each of the first ``max_links`` ``<a href>`` becomes ``(anchor, Link)``; facts about the
+    page regions that hold them (template path, class/id words) are worked out once per
+    element, so the guesses stay linear in the number of links.
+    """
+
+    def __init__(self, root, url: str, charset: str | None, max_links: int) -> None:
+        self.root = root
+        self.url = url
+        self.base = _base_url(root, url)
+        self.charset = charset
+        elements, self.warnings = capped_anchors(root, url, max_links)
+        urls = link_urls([a.get("href") for a in elements], url, self.base, charset)
+        self.anchors = [
+            (anchor, Link(absolute, _anchor_text(anchor)))
+            for anchor, absolute in zip(elements, urls, strict=True)
+            if absolute is not None
+        ]
+        self.regions = _Regions()
+        self._dates: dict = {}
+
+    def row_date(self, row) -> str | None:
+        """The date printed in a list row (None when the "row" is a whole region: too long)."""
+        if row not in self._dates:
+            text = short_text(row, 300)
+            self._dates[row] = find_date_text(text) if text else None
+        return self._dates[row]
+
+
+class _Regions:
+    """Per-element memos: the template path of an element (as an int id) and whether an
+    element or one of its ancestors has class/id words matching a pattern."""
+
+    def __init__(self) -> None:
+        self._ids: dict = {}
+        self._paths: dict[tuple, int] = {}
+        self._matches: dict[tuple, bool] = {}
+
+    def signature(self, node) -> int:
+        """Tag/class path from <body>: blocks made by the same template loop share it."""
+        chain = []
+        while node is not None and node.tag not in ("body", "html") and node not in self._ids:
+            chain.append(node)
+            node = node.getparent()
+        parent_id = self._ids.get(node, -1) if node is not None else -1
+        for el in reversed(chain):
+            key = (parent_id, el.tag, el.get("class", ""))
+            parent_id = self._paths.setdefault(key, len(self._paths))
+            self._ids[el] = parent_id
+        return parent_id
+
+    def matches(self, node, pattern: re.Pattern[str]) -> bool:
+        """Whether ``node`` or an ancestor below <body> names a region ``pattern`` matches."""
+        chain = []
+        while node is not None and node.tag not in ("body", "html"):
+            known = self._matches.get((pattern.pattern, node))
+            if known is not None:
+                break
+            chain.append(node)
+            node = node.getparent()
+        else:
+            known = False
+        for el in reversed(chain):
+            known = known or bool(pattern.search(_own_names(el)))
+            self._matches[(pattern.pattern, el)] = known
+        return known
+
+
 # --- list pages -------------------------------------------------------------------------
 
 
-def _main_list_links(root, base: str) -> list[Link]:
+def _main_list_links(page: _Page) -> list[Link]:
     """The links of the best-scoring repeated block (all blocks made by its template loop)."""
-    groups: dict[str, list[Link]] = {}
-    penalised: dict[str, bool] = {}
-    for anchor in root.iter("a"):
-        link = _link(anchor, base)
-        if link is None or len(link.text) < 5 or _PAGER_WORDS.match(link.text):
+    groups: dict[int, list[Link]] = {}
+    penalised: dict[int, bool] = {}
+    for anchor, link in page.anchors:
+        if len(link.text) < 5 or _PAGER_WORDS.match(link.text):
             continue
         if _NEXT_TEXT.match(link.text) or _PREV_TEXT.match(link.text):
             continue
@@ -130,56 +214,60 @@ def _main_list_links(root, base: str) -> list[Link]:
         container = (row if row is not anchor else anchor).getparent()
         if container is None:
             continue
-        date = _row_date(row if row is not anchor else container)
-        key = _signature(container)
+        date = page.row_date(row if row is not anchor else container)
+        key = page.regions.signature(container)
         groups.setdefault(key, []).append(Link(link.url, link.text, date))
-        penalised.setdefault(key, bool(_OFF_MAIN.search(_region_names(container))))
+        if key not in penalised:
+            penalised[key] = page.regions.matches(container, _OFF_MAIN)
     if not groups:
         return []
+    unique = {key: _unique(links) for key, links in groups.items()}
 
-    def score(key: str) -> float:
-        links = _unique(groups[key])
+    def score(key: int) -> float:
+        links = unique[key]
         value = sum(min(len(link.text), 40) + (15 if link.date else 0) for link in links)
         value += 10 * sum(1 for link in links if _ARTICLE_URL.search(link.url))
         return value * (0.3 if penalised[key] else 1.0)
 
     best = max(groups, key=score)
-    links = _unique(groups[best])
+    links = unique[best]
     if len(links) < 2 and score(best) < 40:
         return []
     return links
 
 
-def _datastore_links(root, base: str) -> list[Link]:
+def _datastore_links(page: _Page) -> list[Link]:
     """Hanweb's ``<datastore><record><![CDATA[<li><a …>]]>`` first records, if any."""
     links: list[Link] = []
-    for script in root.iter("script"):
+    for script in page.root.iter("script"):
         text = script.text or ""
         if "<record>" not in text:
             continue
-        for fragment in _CDATA_RECORD.findall(text):
+        for fragment in cdata_records(text):
             row = parse_html(f"<html><body>{fragment}</body></html>")
             if row is None:
                 continue
             date = find_date_text(row.text_content())
-            for anchor in row.iter("a"):
-                link = _link(anchor, base)
-                if link is not None:
-                    links.append(Link(link.url, link.text, date))
+            anchors = [a for a in row.iter("a") if a.get("href")]
+            urls = link_urls([a.get("href") for a in anchors], page.url, page.base, page.charset)
+            for anchor, absolute in zip(anchors, urls, strict=True):
+                if absolute is not None:
+                    links.append(Link(absolute, _anchor_text(anchor), date))
+            if len(links) >= MAX_LINKS_PER_PAGE:
+                return _unique(links)
     return _unique(links)
 
 
-def _next_page(root, base: str, url: str) -> str | None:
-    here = canonical_url(url)
-    anchors = [(a, _link(a, base)) for a in root.iter("a")]
-    anchors = [(a, link) for a, link in anchors if link is not None and link.url != here]
+def _next_page(page: _Page) -> str | None:
+    here = canonical_url(page.url)
+    anchors = [(a, link) for a, link in page.anchors if link.url != here]
     for _anchor, link in anchors:
         if _NEXT_TEXT.match(link.text):
             return link.url
     for candidate in (
-        _trs_next(root, base),
-        _numbered_next(root, anchors),
-        _url_next(url, anchors),
+        _trs_next(page.root, page.base),
+        _numbered_next(anchors),
+        _url_next(page.url, anchors),
     ):
         if candidate and candidate != here:
             return candidate
@@ -213,7 +301,7 @@ def _trs_next(root, base: str) -> str | None:
     return None
 
 
-def _numbered_next(root, anchors) -> str | None:
+def _numbered_next(anchors) -> str | None:
     """In a pager of page numbers, the link whose number follows the current (unlinked) one."""
     numbered = {}
     for anchor, link in anchors:
@@ -249,7 +337,7 @@ def _url_next(url: str, anchors) -> str | None:
             continue
         if shape == here_shape and here_number is not None and number == here_number + 1:
             return link.url
-        first_page = here_number is None and _is_first_page_of(here, link.url)
+        first_page = number <= 2 and here_number is None and _is_first_page_of(here, link.url)
         if first_page and number <= 2 and (best is None or number < best[0]):
             best = (number, link.url)
     return best[1] if best else None
@@ -274,14 +362,10 @@ def _is_first_page_of(first: str, other: str) -> bool:
     stripped = re.sub(
         r"[?&](page|p|pageno|pagenum|pageindex|curpage)=\d+", "", stripped, flags=re.I
     )
-    return canonical_url(stripped) == first and stripped != other
+    return stripped != other and canonical_url(stripped) == first
 
 
 # --- shared helpers ---------------------------------------------------------------------
-
-
-def _parse(body: bytes, content_type: str | None):
-    return parse_html(decode_html(body, content_type).text)
 
 
 def _base_url(root, url: str) -> str:
@@ -289,15 +373,8 @@ def _base_url(root, url: str) -> str:
     return urljoin(url, base.get("href")) if base is not None else url
 
 
-def _link(anchor, base: str) -> Link | None:
-    href = (anchor.get("href") or "").strip()
-    if not href or href.lower().startswith(_SKIP_SCHEMES):
-        return None
-    absolute = urljoin(base, href)
-    if urlsplit(absolute).scheme not in ("http", "https"):
-        return None
-    text = clean_line(anchor.text_content()) or clean_line(anchor.get("title") or "")
-    return Link(canonical_url(absolute), text)
+def _anchor_text(anchor) -> str:
+    return clean_line(anchor.text_content()) or clean_line(anchor.get("title") or "")
 
 
 def _row(anchor):
@@ -312,29 +389,10 @@ def _row(anchor):
     return anchor
 
 
-def _row_date(row) -> str | None:
-    text = row.text_content()
-    return find_date_text(text) if len(text) < 300 else None
-
-
-def _region_names(node) -> str:
-    """The class and id words of ``node`` and its ancestors up to <body>."""
-    names = []
-    while node is not None and node.tag not in ("body", "html"):
-        names.append(f"{node.get('class', '')} {node.get('id', '')}")
-        if node.tag in ("nav", "header", "footer", "aside"):
-            names.append(node.tag)
-        node = node.getparent()
-    return " ".join(names)
-
-
-def _signature(node) -> str:
-    """Tag/class path from <body>: blocks made by the same template loop share it."""
-    parts = []
-    while node is not None and node.tag not in ("body", "html"):
-        parts.append(f"{node.tag}.{node.get('class', '')}")
-        node = node.getparent()
-    return "/".join(reversed(parts))
+def _own_names(node) -> str:
+    """The class and id words of ``node`` (and its tag, for nav/header/footer/aside)."""
+    names = f"{node.get('class', '')} {node.get('id', '')}"
+    return f"{names} {node.tag}" if node.tag in ("nav", "header", "footer", "aside") else names
 
 
 def _same_site(candidate: str, page: str) -> bool:

@@ -8,9 +8,12 @@ garbage article or a vague "no body".
 from __future__ import annotations
 
 import re
+import zlib
+
+from w3lib.encoding import read_bom
 
 from pingan_crawler import errorkinds
-from pingan_crawler.parsing.decode import DecodedPage, decode_html
+from pingan_crawler.parsing.decode import DecodedPage, decode_html, utf16_without_bom
 from pingan_crawler.sites import SiteProfile
 
 _MAGIC = (
@@ -22,33 +25,104 @@ _MAGIC = (
     (b"PK\x03\x04", "ZIP archive (docx/xlsx?)"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "MS Office document (doc/xls)"),
     (b"Rar!\x1a\x07", "RAR archive"),
-    (b"\x1f\x8b", "gzip data"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip archive"),
+    (b"\x7fELF", "ELF executable"),
+    (b"SQLite format 3\x00", "SQLite database"),
+    (b"BZh", "bzip2 data"),
+    (b"\xfd7zXZ\x00", "xz data"),
+    (b"\x28\xb5\x2f\xfd", "zstd data"),
+    (b"\xca\xfe\xba\xbe", "Java class or Mach-O file"),
+    (b"\xcf\xfa\xed\xfe", "Mach-O executable"),
+    (b"wOFF", "WOFF font"),
+    (b"wOF2", "WOFF2 font"),
+    (b"ID3", "MP3 audio"),
+    (b"OggS", "Ogg media"),
+    (b"fLaC", "FLAC audio"),
+    (b"\x1aE\xdf\xa3", "WebM/Matroska video"),
 )
+_GZIP = b"\x1f\x8b"
+# Tags any HTML page has near its top; four or more bytes each, so random bytes never hold one.
+_MARKUP = re.compile(
+    rb"<(!doctype|html|head|body|meta|title|div|table|script|style|link|span|p>|br>|br/|a href)",
+    re.I,
+)
+# C0 control bytes other than tab, newlines, form feed and ESC (ISO-2022 uses it): text
+# never has many of them, binary data has about one in ten.
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_SNIFF_BYTES = 8192
 _SOFT_404_TITLE = re.compile(
     r"404|页面不存在|页面未找到|找不到(该|此|您)?页面|not found|文章不存在|已被删除", re.I
 )
+# Every pattern below is linear on any input: bounded runs, and tags read one at a time. A
+# hostile page of 20,000 "<script>" or "<title>" with no closing tag made the former lazy
+# ``<script.*?</script>`` patterns rescan to the end at each one (a minute per page).
 _JS_REDIRECT = re.compile(
-    r"(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*['\"]([^'\"]*)['\"]"
-    r"|location\.(?:replace|assign)\(\s*['\"]([^'\"]*)['\"]",
+    r"(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*['\"]([^'\"]{0,2000})['\"]"
+    r"|location\.(?:replace|assign)\(\s*['\"]([^'\"]{0,2000})['\"]",
     re.I,
 )
-_META_REFRESH = re.compile(
-    r"<meta[^>]+http-equiv=['\"]?refresh['\"]?[^>]+url\s*=\s*['\"]?([^'\">\s]*)", re.I
-)
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
-_TAGS = re.compile(r"<script.*?</script>|<style.*?</style>|<[^>]+>", re.I | re.S)
+_META_TAG = re.compile(r"<meta\b[^<>]{0,2000}>", re.I)
+_REFRESH = re.compile(r"http-equiv=['\"]?refresh\b.*?url\s*=\s*['\"]?([^'\">\s]*)", re.I | re.S)
+_TITLE_OPEN = re.compile(r"<title\b[^<>]{0,500}>", re.I)
+_TITLE_CLOSE = re.compile(r"</title\s*>", re.I)
+_RAW_TEXT_OPEN = re.compile(r"<(script|style)\b", re.I)
+_RAW_TEXT_CLOSE = {
+    "script": re.compile(r"</script\s*>", re.I),
+    "style": re.compile(r"</style\s*>", re.I),
+}
+_TAG = re.compile(r"<[^<>]*>")
+_SPACES = re.compile(r"\s+")
 _SMALL_TEXT = 300  # visible characters: a soft 404 stub says one sentence
 
 
 def binary_type(body: bytes) -> str | None:
-    """What the bytes are when they are a known binary format (whatever the header claims)."""
+    """What the bytes are when they are not a text page (whatever the header claims), or None.
+
+    Known formats by their magic number; then a BOM or the NUL pattern of UTF-16 makes text;
+    then bytes with HTML tags near the top are a page even with stray NULs in it (they are
+    dropped when decoding); anything else with NULs or many control bytes is binary.
+    """
     head = body[:16]
     for magic, name in _MAGIC:
         if head.startswith(magic):
             return name
-    if b"\x00" in body[:1024]:
-        return "binary data (NUL bytes)"
+    if head.startswith(_GZIP):
+        return _gzip_type(body)
+    if body[:4] == b"RIFF" and body[8:12] in (b"WEBP", b"WAVE", b"AVI "):
+        return {b"WEBP": "WebP image", b"WAVE": "WAV audio", b"AVI ": "AVI video"}[body[8:12]]
+    if body[4:8] == b"ftyp":
+        return "MP4/MOV video"
+    wide, bom = read_bom(body)
+    if wide or utf16_without_bom(body):
+        return None if _text_in(body[len(bom or b"") :], wide) else "binary file (not text)"
+    sample = body[:_SNIFF_BYTES]
+    controls = len(_CONTROL_BYTES.findall(sample.replace(b"\x00", b"")))
+    if _MARKUP.search(sample.replace(b"\x00", b"")) and controls <= 0.05 * len(sample):
+        return None
+    if b"\x00" in sample or controls > 0.02 * len(sample):
+        return "binary file (not text)"
     return None
+
+
+def _text_in(body: bytes, codec: str | None) -> bool:
+    """Whether bytes that start like Unicode text (a BOM, UTF-16's NULs) decode as text."""
+    codec = codec or utf16_without_bom(body) or "utf-8"
+    text = body[:_SNIFF_BYTES].decode(codec, errors="replace")
+    damage = text.count("\ufffd") + len(re.findall("[\x00-\x08\x0e-\x1f]", text))
+    return damage <= 0.01 * len(text) + 2
+
+
+def _gzip_type(body: bytes) -> str:
+    """What a gzip stream holds, read from its first few kilobytes (never inflated whole)."""
+    try:
+        head = zlib.decompressobj(wbits=31).decompress(body[:65536], 4096)
+    except zlib.error:
+        return "gzip data (damaged)"
+    if head.startswith(b"WARC/"):
+        return "gzip-compressed WARC file"
+    if _MARKUP.search(head):
+        return "gzip-compressed HTML page"
+    return "gzip data"
 
 
 def soft_404_reason(
@@ -58,21 +132,54 @@ def soft_404_reason(
 
     A page is a soft 404 when it is small and either sends the browser away by script or meta
     refresh (to the homepage, typically) or is titled as a 404. Real articles are long, so the
-    size bound keeps a story that happens to mention 404 safe. ``decoded`` is the page already
-    decoded by the caller (the spider decodes an article page once for every check).
+    size bound keeps a story that happens to mention 404 safe. ``decoded`` saves decoding the
+    body again.
     """
     text = (decoded or decode_html(body, content_type)).text
-    visible = re.sub(r"\s+", "", _TAGS.sub("", text))
+    visible = _visible_text(text)
     if len(visible) > _SMALL_TEXT:
         return None
-    match = _TITLE.search(text)
-    title = match.group(1).strip() if match else ""
-    redirect = _JS_REDIRECT.search(text) or _META_REFRESH.search(text)
-    if redirect:
-        target = next(g for g in redirect.groups() if g is not None) or "/"
+    title = _title(text)
+    target = _redirect_target(text)
+    if target is not None:
         return f"a {len(visible)}-character stub that redirects to {target!r} (title {title!r})"
     if title and _SOFT_404_TITLE.search(title):
         return f"a {len(visible)}-character page titled {title!r}"
+    return None
+
+
+def _visible_text(text: str) -> str:
+    """The page's text without scripts, styles, tags or white space, in one forward pass."""
+    pieces = []
+    pos = 0
+    while (opened := _RAW_TEXT_OPEN.search(text, pos)) is not None:
+        pieces.append(text[pos : opened.start()])
+        closed = _RAW_TEXT_CLOSE[opened.group(1).lower()].search(text, opened.end())
+        if closed is None:
+            pos = len(text)  # an unclosed script runs to the end, as in a browser
+            break
+        pos = closed.end()
+    pieces.append(text[pos:])
+    return _SPACES.sub("", _TAG.sub("", "".join(pieces)))
+
+
+def _title(text: str) -> str:
+    opened = _TITLE_OPEN.search(text)
+    if opened is None:
+        return ""
+    closed = _TITLE_CLOSE.search(text, opened.end())
+    return text[opened.end() : closed.start()].strip() if closed else ""
+
+
+def _redirect_target(text: str) -> str | None:
+    """Where a script or a meta refresh sends the browser ("/" when it names no URL)."""
+    script = _JS_REDIRECT.search(text)
+    if script:
+        return next(g for g in script.groups() if g is not None) or "/"
+    for tag in _META_TAG.finditer(text):
+        refresh = _REFRESH.search(tag.group())
+        if refresh:
+            return refresh.group(1) or "/"
     return None
 
 

@@ -30,6 +30,7 @@ from pingan_crawler.sites.profile import (
     SiteProfile,
     Views,
 )
+from pingan_crawler.sites.regexcheck import BacktrackingPattern, check_linear
 
 PROFILE_DIR = Path(__file__).parent
 FAMILY_DIR = PROFILE_DIR / "families"
@@ -97,6 +98,20 @@ def _check_selector(selector: str, key: str, origin: str) -> None:
         raise ProfileError(f"{origin}: {key} {selector!r} is not a CSS selector: {exc}") from exc
 
 
+def _compile_url_regex(pattern: str, key: str, origin: str) -> re.Pattern[str]:
+    """A profile regex matched against every link of a crawl: valid, and never able to
+    backtrack for minutes on a long link (see regexcheck)."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ProfileError(f"{origin}: {key} is not a valid regex: {exc}") from exc
+    try:
+        check_linear(pattern)
+    except BacktrackingPattern as exc:
+        raise ProfileError(f"{origin}: {key} {pattern!r}: {exc}") from exc
+    return compiled
+
+
 def _merge(base: dict, site: dict) -> dict:
     merged = dict(base)
     for key, value in site.items():
@@ -145,10 +160,7 @@ def parse_profile(data: dict, origin: str) -> SiteProfile:
             continue
         for selector in _as_tuple(value):
             _check_selector(selector, f"selectors.{key}", origin)
-    try:
-        article_re = re.compile(data["article_url"])
-    except re.error as exc:
-        raise ProfileError(f"{origin}: article_url is not a valid regex: {exc}") from exc
+    article_re = _compile_url_regex(data["article_url"], "article_url", origin)
     sections = _sections(data.get("sections", []), origin)
     section_vars = set().union(*(dict(s.vars) for s in sections)) if sections else set()
     for key in ("list_url", "first_list_url"):
@@ -201,10 +213,7 @@ def _views(raw: dict, origin: str, article_re: re.Pattern[str]) -> Views:
     mode = raw.get("mode", "static")
     if mode not in VIEW_MODES:
         raise ProfileError(f"{origin}: views.mode {mode!r} is not one of {VIEW_MODES}")
-    try:
-        re.compile(raw.get("counter", ""))
-    except re.error as exc:
-        raise ProfileError(f"{origin}: views.counter is not a valid regex: {exc}") from exc
+    _compile_url_regex(raw.get("counter", ""), "views.counter", origin)
     counter_url = raw.get("counter_url", "")
     allowed = {"id"} if "id" in article_re.groupindex else set()
     _check_template(counter_url, "views.counter_url", allowed, origin)
