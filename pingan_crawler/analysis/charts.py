@@ -251,8 +251,7 @@ def heatmap(
 
 def with_data(spec: dict, rows: list[dict], title: str | None = None, font: str | None = None):
     """A complete Vega-Lite spec: ``spec`` with its rows inline (and a title and font)."""
-    full = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", **spec}
-    full["data"] = {"values": rows}
+    full = {**spec, "data": {"values": rows}}  # no $schema: the bundled Vega-Lite's own
     if title:
         full["title"] = title
     if font:

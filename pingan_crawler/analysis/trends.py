@@ -711,8 +711,8 @@ def _word_ids(word: str = ":word") -> str:
 def word_match(word: str = ":word") -> str:
     """A condition on ``a``: the article holds ``word`` (a parameter) in its title or body."""
     return (
-        f"a.id IN ({_word_ids(word)}) AND (length({word}) >= 3 OR instr(a.title, {word}) > 0 "
-        f"OR instr(a.body, {word}) > 0)"
+        f"length({word}) > 0 AND a.id IN ({_word_ids(word)}) AND (length({word}) >= 3 "
+        f"OR instr(a.title, {word}) > 0 OR instr(a.body, {word}) > 0)"
     )
 
 
@@ -732,11 +732,11 @@ def word_trend_query(filters: Filters | str | None = DASHBOARD) -> Query:
     )
 
 
-def word_search_query() -> Query:
-    """Articles holding :word (any length), title hits first, then the newest."""
+def word_search_query(word: str = ":word") -> Query:
+    """Articles holding ``word`` (a parameter; any length), title hits first, then the newest."""
     return Query(
         "search titles and bodies for any text, also 1–2 characters (扫黑, 反诈)",
         "SELECT a.id, a.published_at, a.site, a.section, a.title, a.url FROM articles a "
-        f"WHERE {word_match()} ORDER BY instr(a.title, :word) = 0, a.published_at DESC "
+        f"WHERE {word_match(word)} ORDER BY instr(a.title, {word}) = 0, a.published_at DESC "
         "LIMIT 200",
     )
