@@ -217,17 +217,7 @@ class Matcher:
             )
         for term in terms:
             if len(term) < TRIGRAM:
-                folded = term.lower()
-                w, lo, hi = (
-                    params.name(term),
-                    params.name(folded),
-                    params.name(_next_string(folded)),
-                )
-                sets.append(
-                    f"SELECT doc FROM {VOCABULARY} WHERE term >= {lo} AND term < {hi} "
-                    f"UNION SELECT id FROM articles WHERE instr(title, {w}) > 0 "
-                    f"UNION SELECT id FROM articles WHERE substr(body, -2) = {w}"
-                )
+                sets.append(self._short_candidates(term, params))
         if len(sets) == 1:
             return sets[0]
         return " INTERSECT ".join(f"SELECT * FROM ({s})" for s in sets)
