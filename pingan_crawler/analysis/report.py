@@ -98,7 +98,9 @@ def _volume(conn, filters: Filters) -> Section:
         "volume",
         "Articles per month per site",
         "By publish month (Asia/Shanghai). Articles without a publish time are in no month.",
-        [Figure("articles per month, stacked by site", pivot, [query], _data(spec, rows))],
+        [Figure("articles per month, stacked by site", pivot, [query], _data(spec, rows))]
+        if rows
+        else [],
         empty="no article with a publish time in this slice",
     )
 
