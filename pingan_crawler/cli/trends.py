@@ -149,10 +149,15 @@ def cmd_trends(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from pingan_crawler.analysis.charts import ChartError
+    from pingan_crawler.analysis.charts import ChartError, require_vl_convert
     from pingan_crawler.analysis.filters import QueryError
     from pingan_crawler.analysis.report import build_report
 
+    try:
+        require_vl_convert()
+    except ChartError as exc:
+        print(f"pingan report: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     archive = open_archive(args, "report")
     if archive is None:
         return EXIT_USAGE
