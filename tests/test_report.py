@@ -15,6 +15,10 @@ import pytest
 import trends_archive
 from conftest import query, run_pingan
 
+from pingan_crawler.analysis.filters import Filters
+from pingan_crawler.analysis.report import build_report
+from pingan_crawler.analysis.trends import Series
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--headless",
@@ -166,13 +170,12 @@ def test_a_slice_and_recheck_data_show_where_the_archive_has_them(db, tmp_path):
                 (ids[0], "restored", "2026-12-01T03:00:00+08:00", 200, None),
             ],
         )
-    out = tmp_path / "slice.html"
-    result = run_pingan(
-        "report", "-o", str(out), "--site", "pasxw", "--since", "2020-10-01", "--words", "反诈",
-        "扫黑", db=copy, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    text = out.read_text("utf-8")
+    with sqlite3.connect(copy) as conn:  # in this process: the Vega bundle is made once
+        text = build_report(
+            conn,
+            Filters.parse(site="pasxw", since="2020-10-01"),
+            [Series.of_word("反诈"), Series.of_word("扫黑")],
+        )
     assert "no recheck data yet" not in text
     assert "changes seen per month" in text and "the latest changes" in text
     assert "slice: site pasxw, since 2020-10-01" in text
@@ -191,10 +194,8 @@ def test_a_slice_and_recheck_data_show_where_the_archive_has_them(db, tmp_path):
 
 
 def test_an_empty_slice_says_so_in_each_section(db, tmp_path):
-    out = tmp_path / "empty.html"
-    result = run_pingan("report", "-o", str(out), "--site", "nosuch", db=db, timeout=300)
-    assert result.returncode == 0, result.stderr
-    text = out.read_text("utf-8")
+    with sqlite3.connect(db) as conn:
+        text = build_report(conn, Filters(site="nosuch"))
     assert "0 articles from 0 sites" in text
     assert text.count("class='empty'") == 7
 

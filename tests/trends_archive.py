@@ -89,8 +89,22 @@ def store(archive: Archive, item: Article) -> None:
     )
 
 
+_BUILT: dict[Path, Path] = {}  # demo archive → the archive built from it, once per test run
+
+
 def build(demo_db: Path, path: Path) -> Path:
-    """The demo archive copied to ``path``, with the repost set and the edge articles added."""
+    """The demo archive with the repost set and the edge articles added, copied to ``path``.
+
+    Built once per test run (storing and signing the articles takes seconds), then copied.
+    """
+    if demo_db not in _BUILT:
+        _BUILT[demo_db] = _make(demo_db, path.with_name("built-" + path.name))
+    with sqlite3.connect(_BUILT[demo_db]) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)
+    return path
+
+
+def _make(demo_db: Path, path: Path) -> Path:
     with sqlite3.connect(demo_db) as src, sqlite3.connect(path) as dst:
         src.backup(dst)
     archive = Archive(path)
