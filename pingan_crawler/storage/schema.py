@@ -303,6 +303,22 @@ def m009_snapshot_dictionaries(db: Database) -> None:
     db["snapshot_dictionaries"].create_index(["site"])
 
 
+@migrations()
+def m015_trends(db: Database) -> None:
+    # One- and two-character words (毒, 反诈, 信访) without a scan of every body, for `pingan
+    # trends` (pingan_crawler/analysis/trends.py): the trigram index's vocabulary, read by term
+    # range (every trigram that starts with the word: each place it occurs but the last two
+    # characters of a column), and indexes of each body's last two and last character (the
+    # rest; titles are read from an index already). The vocabulary is a view of the index.
+    db.execute("CREATE VIRTUAL TABLE articles_fts_vocab USING fts5vocab(articles_fts, instance)")
+    db.execute("CREATE INDEX articles_body_tail ON articles (substr(body, -2))")
+    db.execute("CREATE INDEX articles_body_last ON articles (substr(body, -1))")
+    # The report's rankings read these columns, stored after the long body, from indexes.
+    db.execute("CREATE INDEX articles_source_site ON articles (source, site, published_at)")
+    db.execute("CREATE INDEX articles_editor_site ON articles (editor, site, published_at)")
+    db.execute("CREATE INDEX articles_view_count ON articles (view_count)")
+
+
 # -- schema.sql: the schema of a fresh archive ---------------------------------------------------
 _CLAUSE = re.compile(r" (FROM|JOIN|LEFT JOIN|WHERE|GROUP BY|ORDER BY|INSERT INTO|END;?$)")
 

@@ -103,6 +103,11 @@ CREATE TRIGGER articles_au AFTER UPDATE OF title, body ON articles BEGIN
 CREATE INDEX articles_published_title ON articles (published_at, title);
 CREATE INDEX "idx_articles_cluster_id"
     ON "articles" ("cluster_id");
+CREATE INDEX articles_body_tail ON articles (substr(body, -2));
+CREATE INDEX articles_body_last ON articles (substr(body, -1));
+CREATE INDEX articles_source_site ON articles (source, site, published_at);
+CREATE INDEX articles_editor_site ON articles (editor, site, published_at);
+CREATE INDEX articles_view_count ON articles (view_count);
 
 -- table article_urls
 CREATE TABLE "article_urls" (
