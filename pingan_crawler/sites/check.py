@@ -161,8 +161,11 @@ class CheckReport:
         rows = [("field", "hits", "example / pages that missed")]
         for f in self.fields:
             detail = f.example
-            if f.missed:
-                detail = "missed: " + " ".join(f.missed[:3]) + (" …" if len(f.missed) > 3 else "")
+            if f.total and not f.hits:
+                detail = "on no sampled page"
+            elif f.missed:
+                paths = [_path(url) for url in f.missed]
+                detail = "missed: " + " ".join(paths[:3]) + (" …" if len(paths) > 3 else "")
             rows.append((f.label, f"{f.hits}/{f.total}", detail))
         out += _table(rows)
         for error in self.article_errors[:5]:
@@ -346,6 +349,12 @@ def read_report(db, profile, fetched_from, sample, pages, budget, stats) -> Chec
         result.missed += [e.split(" ", 1)[0] for e in report.article_errors]
         report.fields.append(result)
     return report
+
+
+def _path(url: str) -> str:
+    from pingan_crawler.sites.urlshapes import path_of
+
+    return path_of(url)
 
 
 def _example(value) -> str:

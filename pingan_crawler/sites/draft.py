@@ -169,8 +169,15 @@ class _Drafter:
         candidates = self.candidates(home)
         if given_list:
             # One section's list page: that section only (its nav names it, if it can).
-            named = {canonical_url(c.url): c.text for c in candidates}
-            title = named.get(canonical_url(self.url)) or _page_title(home) or "list"
+            page = home.page
+            here = canonical_url(self.url)
+            named = [
+                link.text
+                for link in page_links(page.body, page.final_url, page.content_type)
+                if link.url == here and 2 <= len(link.text) <= 12
+            ]
+            segments = re.split(r"\s*[-_|｜—–]+\s*", _page_title(home))
+            title = (named or [s for s in segments if s] or ["list"])[0]
             candidates = [Link(canonical_url(self.url), title)]
         if not candidates:
             raise DraftError(
