@@ -301,6 +301,7 @@ def read_report(db, profile, fetched_from, sample, pages, budget, stats) -> Chec
         errors = conn.execute("SELECT url, kind, detail FROM errors").fetchall()
         columns = ", ".join(FIELDS.values())
         articles = conn.execute(f"SELECT url, {columns} FROM articles ORDER BY url").fetchall()
+        stored_in = dict(conn.execute("SELECT url, section FROM articles").fetchall())
     section_of: dict[str, str] = {}
     for section, url, _ in listings:
         section_of.setdefault(url, section)
@@ -316,7 +317,8 @@ def read_report(db, profile, fetched_from, sample, pages, budget, stats) -> Chec
         result = SectionResult(name)
         result.listed = len({url for _, url, _ in mine})
         result.list_pages = len({list_url for _, _, list_url in mine})
-        result.sampled = sum(1 for row in articles if section_of.get(row[0]) == name)
+        # The stored section: the breadcrumb's, else the list's that asked for the article.
+        result.sampled = sum(1 for row in articles if stored_in.get(row[0]) == name)
         result.sampled += sum(1 for url, *_ in errors if section_of.get(url) == name)
         result.end = walks.get(name, "")
         if not mine:

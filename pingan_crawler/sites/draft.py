@@ -155,6 +155,11 @@ class _Drafter:
             raise
         except FetchError as exc:
             raise DraftError(getattr(exc, "kind", "unreachable"), str(exc)) from exc
+        final = urlsplit(home.page.final_url)
+        if final.netloc and f"{final.scheme}://{final.netloc}" != self.base_url:
+            # x.gov.cn → www.x.gov.cn: the site's own spelling is its base.
+            self.base_url = f"{final.scheme}://{final.netloc}"
+            self.report.append(f"note: {self.url} redirects to {home.page.final_url}")
         try:
             sections = self.find_sections(home)
             plan = self.plan(sections)
@@ -187,7 +192,12 @@ class _Drafter:
             )
         found: list[SectionFind] = []
         cap = max(2, (self.fetcher.budget - 4) // 2)
-        for link in candidates[:cap]:
+        queue = list(candidates)
+        known = {link.url for link in queue}
+        tried = 0
+        while queue and tried < cap:
+            link = queue.pop(0)
+            tried += 1
             section = SectionFind(link.text, link.url)
             try:
                 fetched = home if given_list else self.fetch_html(link.url)
@@ -200,6 +210,17 @@ class _Drafter:
                 self.left_out.append(f"{link.text} ({path_of(link.url)}): {section.problem}")
                 continue
             self.read_list(section, fetched)
+            boxes = [] if given_list else self.channel_boxes(section, fetched, known)
+            if boxes:
+                # A channel page: its boxes' 更多 links are the lists (子栏目), try them next.
+                queue[:0] = boxes
+                known.update(box.url for box in boxes)
+                names = ", ".join(box.text for box in boxes)
+                self.left_out.append(
+                    f"{link.text} ({path_of(link.url)}): a channel page; its lists are tried "
+                    f"instead ({names})"
+                )
+                continue
             if section.problem:
                 self.left_out.append(f"{link.text} ({path_of(link.url)}): {section.problem}")
                 continue
@@ -208,8 +229,8 @@ class _Drafter:
                 self.left_out.append(f"{link.text}: lists what {duplicate.name} lists")
                 continue
             found.append(section)
-        if len(candidates) > cap:
-            self.left_out.append(f"{len(candidates) - cap} more candidate links not tried (budget)")
+        if queue:
+            self.left_out.append(f"{len(queue)} more candidate links not tried (budget)")
         if not found:
             raise DraftError(
                 "no_sections",
@@ -231,6 +252,32 @@ class _Drafter:
             seen.add(link.url)
             out.append(link)
         return out
+
+    def channel_boxes(self, section: SectionFind, fetched: Fetched, known: set) -> list[Link]:
+        """The 更多 links of a page that lists no paged list itself but boxes of sub-lists."""
+        if section.pages is not None and (
+            section.pages.next_url or section.pages.hanweb or section.pages.trs_pages
+        ):
+            return []
+        host = urlsplit(self.base_url).netloc
+        listed = {link.url for link in section.links}
+        boxes = [
+            link
+            for link in _more_links(fetched.root, fetched.page.final_url)
+            if urlsplit(link.url).netloc == host
+            and link.url not in known
+            and link.url not in listed
+            and link.url != canonical_url(fetched.page.final_url)
+        ]
+        unique = list({link.url: link for link in boxes}.values())
+        if not section.problem:
+            # A page with a list of its own is a channel only when its boxes lead below it
+            # (/xwzx/ → /xwzx/jwdt/): other 更多 links are a sidebar's.
+            here = urlsplit(fetched.page.final_url).path
+            folder = here[: here.rfind("/") + 1]
+            unique = [b for b in unique if urlsplit(b.url).path.startswith(folder)]
+            unique = [b for b in unique if urlsplit(b.url).path != folder]
+        return unique if len(unique) >= 2 else []
 
     def read_list(self, section: SectionFind, fetched: Fetched) -> None:
         page = fetched.page
@@ -598,6 +645,7 @@ class _Drafter:
                 continue
             where = "selector" if choice.written else "generic"
             lines.append(f"  {label}: {where}: {choice.note}")
+        lines += self.report
         lines.append(
             f"self-check: {checks['lists_ok']}/{checks['lists']} list pages give their articles,"
             f" {checks['articles_ok']}/{checks['articles']} articles their title and body"
