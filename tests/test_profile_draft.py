@@ -117,7 +117,7 @@ def run(request, runs):
 
 
 def test_draft_reads_no_profile_and_stays_within_its_request_budget(run):
-    site, r = run
+    _, r = run
     assert r["draft"].requests == r["draft_requests"] <= DRAFT_BUDGET
     assert r["check_requests"] <= CHECK_BUDGET
     assert r["draft_requests"] + r["check_requests"] <= 120
