@@ -162,8 +162,9 @@ def test_offset_paging_that_no_page_template_expresses_falls_back_to_discovery()
 
 
 def test_hanweb_paging_parameters_come_from_the_jpage_call():
-    text = """<script>$('#div1').jpage({dataStore:dataStore, proxyUrl:'/module/web/jpage/dataproxy.jsp',
-    perPage:15, totalRecord:80, groupSize:3, ajaxParam:{col:1,appid:1,webid:3,path:'/',columnid:6864,
+    text = """<script>$('#div1').jpage({dataStore:dataStore,
+    proxyUrl:'/module/web/jpage/dataproxy.jsp', perPage:15, totalRecord:80, groupSize:3,
+    ajaxParam:{col:1,appid:1,webid:3,path:'/',columnid:6864,
     sourceContentType:1,unitid:9,webname:'某市网',permissiontype:0}});</script>"""
     params = hanweb_params(text)
     assert params["proxy_url"] == "/module/web/jpage/dataproxy.jsp"
@@ -237,12 +238,15 @@ def test_counter_scripts_are_recognised_with_their_reply_mode():
 
 
 def article(title: str, when: str, body: str, foot: str = "", page_title: str = "") -> bytes:
-    return f"""<html><head><meta charset="utf-8"><title>{page_title or title + "_某市平安网"}</title></head>
-<body><div class="logo">某市平安网</div><div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/l/">警务动态</a></div>
+    head = f"<title>{page_title or title + '_某市平安网'}</title>"
+    return f"""<html><head><meta charset="utf-8">{head}</head>
+<body><div class="logo">某市平安网</div>
+<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/l/">警务动态</a></div>
 <div class="art"><div class="art-hd"><h3>{title}</h3></div>
 <div class="art-info">发布时间：{when}　来源：某市公安局</div>
 <div class="art-bd"><p>{body}</p><p>{body}又一段说明文字，内容比较充实。</p></div>
-<div class="art-foot">{foot}</div></div><div class="bottom">地址：某市某路1号 电话：0000-1234567</div></body></html>""".encode()
+<div class="art-foot">{foot}</div></div>
+<div class="bottom">地址：某市某路1号 电话：0000-1234567</div></body></html>""".encode()
 
 
 def pick(pages: list[bytes], headlines: list[str]):
