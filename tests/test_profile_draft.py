@@ -218,3 +218,23 @@ def test_draft_of_one_section_list_page_drafts_that_section(tmp_path):
         draft = draft_blind(server.base_url + "/list-7-1.html", "one", tmp_path)
     assert [s.name for s in draft.profile.sections] == ["扫黑除恶"]
     assert draft.profile.list_page_url(draft.profile.sections[0], 2).endswith("/list-7-2.html")
+
+
+def test_homepage_redirect_to_another_host_spelling_becomes_the_base(tmp_path):
+    """x.gov.cn → www.x.gov.cn: the nav links the host the site redirects to."""
+    with FixtureServer(FIXTURES / "pasxw") as server:
+        port = server.base_url.rsplit(":", 1)[1]
+        server.routes["/"] = {
+            "status": 302,
+            "headers": {"Location": f"{server.base_url}/index.asp"},
+        }
+        draft = draft_blind(f"http://localhost:{port}/", "moved", tmp_path)
+    assert draft.profile.base_url == server.base_url
+    assert len(draft.profile.sections) == 8
+
+
+def test_a_portal_front_page_off_the_root_is_drafted_as_a_homepage(tmp_path):
+    with FixtureServer(FIXTURES / "trs") as server:
+        server.serve_as("/portal/index.shtml", "/index.shtml")
+        draft = draft_blind(server.base_url + "/portal/index.shtml", "portal", tmp_path)
+    assert [s.name for s in draft.profile.sections] == ["平安动态", "政法要闻", "基层治理"]

@@ -43,9 +43,9 @@ FIELDS = {  # report label → articles column
 
 class SampleBound(BaseSpiderMiddleware):
     """Lets through at most ``PINGAN_CHECK_SAMPLE`` article requests per section, spread over
-    its first ``PINGAN_CHECK_PAGES`` list pages, and at most ``PINGAN_CHECK_BUDGET`` requests
-    in all. Later pages of a multi-page article and counters always pass (an article without
-    them would be lost), but they count."""
+    its first ``PINGAN_CHECK_PAGES`` list pages (a page that leads nowhere further may use the
+    rest), and at most ``PINGAN_CHECK_BUDGET`` requests in all. Later pages of a multi-page
+    article and counters always pass (an article without them would be lost), but count."""
 
     def __init__(self, crawler):
         super().__init__(crawler)
@@ -55,30 +55,47 @@ class SampleBound(BaseSpiderMiddleware):
         self.budget = settings.getint("PINGAN_CHECK_BUDGET")
         self.sent = 1  # robots.txt
         self.taken: dict[str, int] = {}
-        self.taken_here: dict[tuple[str, str], int] = {}
         self.seen: set[str] = set()
 
     def get_processed_request(self, request, response):
-        spider = self.crawler.spider
-        is_article = request.callback == getattr(spider, "parse_article", None)
-        if is_article and "done" not in request.cb_kwargs:
-            if request.url in self.seen:
-                return None  # listed by two sections: fetched once, counted once
-            section = request.cb_kwargs["section"].name
-            here = (section, response.url if response is not None else "")
-            if self.taken.get(section, 0) >= self.sample or self.taken_here.get(here, 0) >= (
-                self.per_page
-            ):
-                return None
-            if self.sent >= self.budget:
-                return None
-            self.taken[section] = self.taken.get(section, 0) + 1
-            self.taken_here[here] = self.taken_here.get(here, 0) + 1
-            self.seen.add(request.url)
-        elif not (is_article or "article" in request.cb_kwargs) and self.sent >= self.budget:
-            return None  # a list page past the budget
-        self.sent += 1
+        self.sent += 1  # a start request (each section's first list page)
         return request
+
+    def process_spider_output(self, response, result, spider=None):
+        yield from self._bounded(response, list(result))
+
+    async def process_spider_output_async(self, response, result, spider=None):
+        # One response's output at once: whether it asks for a next list page decides how
+        # many of its articles may be sampled.
+        for item in self._bounded(response, [o async for o in result]):
+            yield item
+
+    def _bounded(self, response, output: list):
+        spider = self.crawler.spider
+        lists = (getattr(spider, "parse_list", None), getattr(spider, "parse_start", None))
+        goes_on = any(getattr(o, "callback", None) in lists for o in output)
+        here = 0
+        for item in output:
+            callback = getattr(item, "callback", None)
+            if callback is None:  # an item, not a request
+                yield item
+                continue
+            is_article = callback == getattr(spider, "parse_article", None)
+            if is_article and "done" not in item.cb_kwargs:
+                section = item.cb_kwargs["section"].name
+                quota = self.per_page if goes_on else self.sample
+                taken = self.taken.get(section, 0)
+                if item.url in self.seen or taken >= self.sample or here >= quota:
+                    continue  # a URL listed twice is fetched once
+                if self.sent >= self.budget:
+                    continue
+                self.taken[section] = taken + 1
+                self.seen.add(item.url)
+                here += 1
+            elif not is_article and "article" not in item.cb_kwargs and self.sent >= self.budget:
+                continue  # a list page past the budget
+            self.sent += 1
+            yield item
 
 
 @dataclass

@@ -62,6 +62,7 @@ class Fetched:
     header_charset: str | None
     meta_charset: str | None
     root: object
+    declared: str = ""  # as the page says it (gb2312), before widening to gb18030
 
 
 @dataclass
@@ -133,6 +134,7 @@ class _Drafter:
         root = parse_html(decoded.text)
         if root is None:
             raise DraftError("not_html", f"{url}: an empty page")
+        said = _declared_charset(page)
         fetched = Fetched(
             page,
             decoded.text,
@@ -140,6 +142,7 @@ class _Drafter:
             decoded.declared_header,
             decoded.declared_meta,
             root,
+            (said or "none").lower(),
         )
         self.fetched.append(fetched)
         return fetched
@@ -170,7 +173,7 @@ class _Drafter:
         return self.finish(home, sections, plan, pattern, samples)
 
     def find_sections(self, home: Fetched) -> list[SectionFind]:
-        given_list = not is_homepage(self.url)
+        given_list = not is_homepage(self.url) and _looks_like_list(home, self.url)
         candidates = self.candidates(home)
         if given_list:
             # One section's list page: that section only (its nav names it, if it can).
@@ -481,7 +484,7 @@ class _Drafter:
             for f in self.fetched
             if f.header_charset and f.header_charset != f.charset and f.charset == main
         )
-        declared = Counter(f.meta_charset or f.header_charset or "none" for f in self.fetched)
+        declared = Counter(f.declared for f in self.fetched)
         said = ", ".join(f"{k} {v}" for k, v in declared.most_common(3))
         note = f"{main} on {n}/{total} pages (declared: {said}"
         note += f"; {lying} with a header that says otherwise)" if lying else ")"
@@ -710,6 +713,31 @@ def _not_html(page: Page) -> bool:
     return True
 
 
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*['\"]?([\w-]+)", re.I)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*['\"]?([\w-]+)", re.I)
+
+
+def _declared_charset(page: Page) -> str | None:
+    """The charset as the page's <meta> (else its header) spells it: gb2312, not gb18030."""
+    meta = _META_CHARSET.search(page.body[:4096])
+    if meta:
+        return meta.group(1).decode("ascii", "replace")
+    header = _HEADER_CHARSET.search(page.content_type)
+    return header.group(1) if header else None
+
+
+def _looks_like_list(page: Fetched, url: str) -> bool:
+    """A page off the site root is one section's list when it pages on or its own nav links
+    it (``/col/col6864/index.html``); a portal front page (``/portal/index.jsp``) does not."""
+    fetched = page.page
+    guess = discover_list_page(fetched.body, fetched.final_url, fetched.content_type)
+    if guess.next_page or "<datastore>" in page.text or trs_pager(page.text):
+        return True
+    here = canonical_url(url)
+    links = page_links(fetched.body, fetched.final_url, fetched.content_type)
+    return any(link.url == here and 2 <= len(link.text) <= 12 for link in links)
+
+
 def _more_links(root, url: str) -> list[Link]:
     """ "更多>>" links of homepage boxes, named by the box's heading."""
     out = []
@@ -796,4 +824,10 @@ def _plan_text(plan: ListPlan) -> str:
     if plan.style == "discover":
         return "each section's list page, paged by its own links"
     first = plan.first_list_url or plan.list_url
+    if first == "{first}":
+        first = "each section's own URL"
+    elif first == "{section}":
+        first = "the section's URL"
+    if plan.style == "hanweb":
+        return f"page 1 {first}, then POSTs to {plan.pagination['proxy_url']}"
     return f"page 1 {first}, then {plan.list_url} with page = {plan.first_page + 1}, …"

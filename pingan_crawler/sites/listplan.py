@@ -121,9 +121,12 @@ def _templated_plan(sections: list[SectionPages], style: str) -> ListPlan | None
     names, extra = _page_vars(paged, page_align, ids)
     if first_tpl == "{section}" and "section" in names and len(sections) > 1:
         # Ids came from the later pages; page 1 URLs are the sections' own.
-        ids = {
-            s.name: _id_in(s, paged, page_align, names) or _slug(firsts[s.name]) for s in sections
-        }
+        ids = {s.name: _id_in(s, paged, page_align, names) for s in sections}
+        shape = _id_shape(paged, ids, firsts)
+        for s in sections:
+            if not ids[s.name]:
+                match = shape.match(firsts[s.name]) if shape else None
+                ids[s.name] = match.group(1) if match else _slug(firsts[s.name])
         first_tpl = "{first}"
         extra["first"] = dict(firsts)
     list_url = page_align.template(names)
@@ -154,6 +157,22 @@ def _slug(path: str) -> str:
     if words:
         return words[-1]
     return re.sub(r"\W+", "-", query).strip("-") or path
+
+
+def _id_shape(paged, ids: dict, firsts: dict) -> re.Pattern[str] | None:
+    """Where the paged sections' first URLs hold their ids (``/c/{id}/``), as a regex, so a
+    one-page section of the same shape gets its id the same way."""
+    holding = [s for s in paged if ids.get(s.name) and ids[s.name] in firsts[s.name]]
+    if not holding:
+        return None
+    heads, tails = set(), set()
+    for s in holding:
+        head, _, tail = firsts[s.name].partition(ids[s.name])
+        heads.add(head)
+        tails.add(tail)
+    if len(heads) != 1 or len(tails) != 1:
+        return None
+    return re.compile("^" + re.escape(heads.pop()) + "(.+?)" + re.escape(tails.pop()) + "$")
 
 
 def _id_in(section, paged, page_align, names) -> str | None:
