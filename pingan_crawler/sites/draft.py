@@ -648,6 +648,11 @@ class _Drafter:
                 continue
             where = "selector" if choice.written else "generic"
             lines.append(f"  {label}: {where}: {choice.note}")
+        if not samples:
+            lines.append(
+                "warning: no article could be sampled (request budget): every field is left to "
+                "the generic extractor; draft again with a larger --max-requests"
+            )
         lines += self.report
         lines.append(
             f"self-check: {checks['lists_ok']}/{checks['lists']} list pages give their articles,"
