@@ -4,8 +4,9 @@ For each family's sample site (pasxw custom ASP, TRS, DedeCMS, Hanweb, PHPCMS) a
 tests/fixtures/unknown/linjiang (a layout no fingerprint knows), served on 127.0.0.1: a profile
 is drafted from the homepage while profile lookup points at an empty directory and any TOML
 read fails the test (the drafter knows fingerprints and pages, never the site's own profile or
-a family base); then, with the bases back, the draft validates, `profile check` passes, and a crawl with
-it archives every article of the site with the expected fields. Request counts are bounded.
+a family base); then, with the bases back, the draft validates, `profile check` passes, and a
+crawl with it archives every article of the site with the expected fields. Request counts are
+bounded.
 """
 
 from __future__ import annotations

@@ -16,32 +16,41 @@ reads a profile or a family base file. In order:
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import urljoin, urlsplit
 
 from pingan_crawler.parsing.decode import decode_html
 from pingan_crawler.parsing.discover import discover_list_page, discover_sections
-from pingan_crawler.parsing.html import clean_line, parse_html
+from pingan_crawler.parsing.html import parse_html
 from pingan_crawler.parsing.listing import datastore_records, is_homepage, page_links, trs_pager
 from pingan_crawler.parsing.model import Link
 from pingan_crawler.parsing.sniff import binary_type, soft_404_reason
 from pingan_crawler.parsing.urls import canonical_url
-from pingan_crawler.sites.fetch import BudgetSpent, Challenged, FetchError, Page, PoliteFetcher
+from pingan_crawler.sites.draftreport import report_lines
+from pingan_crawler.sites.fetch import BudgetSpent, Challenged, FetchError, PoliteFetcher
 from pingan_crawler.sites.fieldpick import Choice, FieldPicker, Sample
-from pingan_crawler.sites.fingerprints import FamilyGuess, counter_kind, recognise
+from pingan_crawler.sites.fingerprints import recognise
 from pingan_crawler.sites.listplan import ListPlan, SectionPages, hanweb_params, plan_lists
+from pingan_crawler.sites.pagefacts import (
+    Fetched,
+    decide_charset,
+    decide_views,
+    declared_charset,
+    headlines,
+    looks_like_list,
+    more_links,
+    not_html,
+    page_title,
+    site_name,
+    site_title,
+    spread,
+)
 from pingan_crawler.sites.profile import Pagination, Section, Selectors, SiteProfile, Views
-from pingan_crawler.sites.urlshapes import ArticlePattern, escape, generalise_article_urls, path_of
+from pingan_crawler.sites.urlshapes import ArticlePattern, generalise_article_urls, path_of
 
 DEFAULT_BUDGET = 60
 PAGE2_SECTIONS = 3  # sections whose page 2 is fetched to see the paging work
-_MORE = re.compile(
-    r"^[\s【\[(（]*(更多|more|查看更多|更多内容|更多>+|more>+|>>|»)[\s>》»】\])）+]*$", re.I
-)
-_SRC = re.compile(r"<(script|iframe)\b[^>]*?\bsrc\s*=\s*['\"]?([^'\" >]+)", re.I)
-_GBK = {"gb18030", "gbk", "gb2312"}
 
 
 class DraftError(Exception):
@@ -50,19 +59,6 @@ class DraftError(Exception):
     def __init__(self, kind: str, message: str):
         super().__init__(message)
         self.kind = kind
-
-
-@dataclass
-class Fetched:
-    """A fetched HTML page, decoded."""
-
-    page: Page
-    text: str
-    charset: str
-    header_charset: str | None
-    meta_charset: str | None
-    root: object
-    declared: str = ""  # as the page says it (gb2312), before widening to gb18030
 
 
 @dataclass
@@ -127,14 +123,14 @@ class _Drafter:
         if not page.ok:
             raise FetchError(f"{url}: HTTP {page.status}")
         kind = binary_type(page.body)
-        if kind or _not_html(page):
+        if kind or not_html(page):
             what = kind or page.content_type or "no Content-Type"
             raise DraftError("not_html", f"{url}: not an HTML page ({what})")
         decoded = decode_html(page.body, page.content_type)
         root = parse_html(decoded.text)
         if root is None:
             raise DraftError("not_html", f"{url}: an empty page")
-        said = _declared_charset(page)
+        said = declared_charset(page)
         fetched = Fetched(
             page,
             decoded.text,
@@ -173,7 +169,7 @@ class _Drafter:
         return self.finish(home, sections, plan, pattern, samples)
 
     def find_sections(self, home: Fetched) -> list[SectionFind]:
-        given_list = not is_homepage(self.url) and _looks_like_list(home, self.url)
+        given_list = not is_homepage(self.url) and looks_like_list(home, self.url)
         candidates = self.candidates(home)
         if given_list:
             # One section's list page: that section only (its nav names it, if it can).
@@ -184,7 +180,7 @@ class _Drafter:
                 for link in page_links(page.body, page.final_url, page.content_type)
                 if link.url == here and 2 <= len(link.text) <= 12
             ]
-            segments = re.split(r"\s*[-_|｜—–]+\s*", _page_title(home))
+            segments = re.split(r"\s*[-_|｜—–]+\s*", page_title(home))
             title = (named or [s for s in segments if s] or ["list"])[0]
             candidates = [Link(canonical_url(self.url), title)]
         if not candidates:
@@ -249,7 +245,7 @@ class _Drafter:
         nav = discover_sections(page.body, page.final_url, page.content_type)
         seen = {canonical_url(self.url), canonical_url(self.base_url + "/")}
         out = []
-        for link in [*nav, *_more_links(home.root, page.final_url)]:
+        for link in [*nav, *more_links(home.root, page.final_url)]:
             if link.url in seen or urlsplit(link.url).netloc != urlsplit(self.base_url).netloc:
                 continue
             seen.add(link.url)
@@ -266,7 +262,7 @@ class _Drafter:
         listed = {link.url for link in section.links}
         boxes = [
             link
-            for link in _more_links(fetched.root, fetched.page.final_url)
+            for link in more_links(fetched.root, fetched.page.final_url)
             if urlsplit(link.url).netloc == host
             and link.url not in known
             and link.url not in listed
@@ -301,7 +297,7 @@ class _Drafter:
             return
         section.page1 = fetched
         section.links = links
-        section.headlines.update(_headlines(page))
+        section.headlines.update(headlines(page))
         pages = SectionPages(section.name, section.url)
         hanweb = hanweb_params(fetched.text) if "<datastore>" in fetched.text else None
         if hanweb:
@@ -345,7 +341,7 @@ class _Drafter:
             section.page2_new = len(new)
             section.page2_from = new
             section.links += new
-            section.headlines.update(_headlines(fetched.page))
+            section.headlines.update(headlines(fetched.page))
             if guess.next_page and canonical_url(guess.next_page) != canonical_url(pages.next_url):
                 pages.third_url = guess.next_page
 
@@ -401,7 +397,7 @@ class _Drafter:
         picks: list[tuple[SectionFind, Link]] = []
         for section in sections:
             page1 = [link for link in section.links if link not in section.page2_from]
-            chosen = _spread(page1, per - (1 if section.page2_from and per > 1 else 0))
+            chosen = spread(page1, per - (1 if section.page2_from and per > 1 else 0))
             if section.page2_from and per > 1:
                 chosen += section.page2_from[:1]
             picks += [(section, link) for link in chosen]
@@ -439,8 +435,8 @@ class _Drafter:
             [(f.page.final_url, f.page.headers, f.text) for f in self.fetched],
             [link.url for s in sections for link in s.links],
         )
-        charset, charset_note = self.charset()
-        views, views_note = self.views(samples, family)
+        charset, charset_note = decide_charset(self.fetched)
+        views, views_note = decide_views(samples, self.base_url)
         title = site_title(home)
         bare = SiteProfile(
             name=self.name,
@@ -454,8 +450,17 @@ class _Drafter:
         choices = FieldPicker(samples, bare, family.family, list_roots).choose()
         profile = self.profile(bare, plan, views, choices)
         checks = self.self_check(profile, sections, samples)
-        report = self.findings(
-            family, sections, plan, pattern, charset_note, views_note, choices, samples, checks
+        report = report_lines(
+            self,
+            family,
+            sections,
+            plan,
+            pattern,
+            charset_note,
+            views_note,
+            choices,
+            samples,
+            checks,
         )
         toml = render_profile(
             profile,
@@ -474,56 +479,6 @@ class _Drafter:
             },
         )
         return Draft(self.name, toml, report, self.fetcher.requests, profile)
-
-    def charset(self) -> tuple[str | None, str]:
-        counts = Counter(f.charset for f in self.fetched)
-        main, n = counts.most_common(1)[0]
-        total = len(self.fetched)
-        lying = sum(
-            1
-            for f in self.fetched
-            if f.header_charset and f.header_charset != f.charset and f.charset == main
-        )
-        declared = Counter(f.declared for f in self.fetched)
-        said = ", ".join(f"{k} {v}" for k, v in declared.most_common(3))
-        note = f"{main} on {n}/{total} pages (declared: {said}"
-        note += f"; {lying} with a header that says otherwise)" if lying else ")"
-        if main in _GBK and n == total:
-            # gb18030 is a superset of gb2312/gbk: a lying header or a GBK-only name is safe.
-            return "gb18030", note
-        return None, note
-
-    def views(self, samples: list[Sample], family: FamilyGuess) -> tuple[Views, str]:
-        counters: Counter = Counter()
-        modes: Counter = Counter()
-        for sample in samples:
-            text = decode_html(sample.body, sample.content_type).text
-            for _tag, src in _SRC.findall(text):
-                kind = counter_kind(src.replace("&amp;", "&"))
-                if kind:
-                    counters[_counter_regex(src)] += 1
-                    modes[kind[0] or _guess_counter_mode(text)] += 1
-                    break
-        n = len(samples)
-        if counters and counters.most_common(1)[0][1] * 2 >= n:
-            regex, hits = counters.most_common(1)[0]
-            mode = modes.most_common(1)[0][0]
-            note = (
-                f"{mode}: a counter script ({regex}) on {hits}/{n} sampled articles; it adds a "
-                f"view per call, so it is not fetched (fetch_counter = true to read it)"
-            )
-            return Views(mode=mode, counter=regex, fetch_counter=False), note
-        bare = SiteProfile(self.name, "", self.base_url, ".", "{section}")
-        from pingan_crawler.parsing.article import extract_article
-
-        printed = sum(
-            1
-            for s in samples
-            if extract_article(s.body, s.url, bare, s.content_type).view_count is not None
-        )
-        if printed:
-            return Views(mode="static"), f"static: printed in the page on {printed}/{n}"
-        return Views(mode="none"), f"none: no count printed and no counter script on {n} pages"
 
     def profile(self, bare: SiteProfile, plan: ListPlan, views: Views, choices) -> SiteProfile:
         sections = tuple(
@@ -594,72 +549,6 @@ class _Drafter:
         out["paged"] = sum(1 for s in sections if s.pages and (s.pages.next_url or s.pages.hanweb))
         return out
 
-    def findings(
-        self, family, sections, plan, pattern, charset_note, views_note, choices, samples, checks
-    ) -> list[str]:
-        lines = [f"{self.name}: drafted from {self.url} with {self.fetcher.requests} requests"]
-        if family.family:
-            base = f", extends {family.family.base!r}" if family.family.base else ", no base"
-            lines.append(
-                f"family: {family.family.title} ({family.confidence}{base}): "
-                + "; ".join(family.evidence[:4])
-            )
-        else:
-            lines.append("family: none recognised (a custom CMS): no extends")
-        lines.append(f"sections: {len(sections)} with article lists")
-        for s in sections:
-            seen = len(s.links)
-            more = ""
-            if s.page2_new is not None:
-                more = f"; page 2 lists {s.page2_new} more"
-            elif s.pages.next_url:
-                more = "; links a next page"
-            elif not s.pages.hanweb:
-                more = "; no next page"
-            lines.append(f"  {s.name}: {path_of(s.url)} ({seen} articles seen{more})")
-        for line in self.left_out:
-            lines.append(f"  left out: {line}")
-        paged = checks["paged"]
-        lines.append(
-            f"pagination: {plan.style}, {_plan_text(plan)}; next page found on {paged} of "
-            f"{len(sections)} sections, the profile rebuilds {checks['next_ok']} of them"
-        )
-        for note in plan.notes:
-            lines.append(f"  {note}")
-        lines.append(
-            f"article URLs: {pattern.regex} ({pattern.total} links, "
-            f"{len(pattern.clusters)} shape{'s' if len(pattern.clusters) > 1 else ''})"
-        )
-        if pattern.left_out:
-            lines.append(f"  left out: {', '.join(pattern.left_out[:3])}")
-        lines.append(f"charset: {charset_note}")
-        lines.append(f"views: {views_note}")
-        lines.append(f"fields ({len(samples)} articles sampled from {len(sections)} sections):")
-        labels = {
-            "title": "title",
-            "published": "publish time",
-            "body": "body",
-            "breadcrumb": "section",
-            "meta": "source/author/editor/views",
-        }
-        for key, label in labels.items():
-            choice: Choice | None = choices.get(key)
-            if choice is None:
-                continue
-            where = "selector" if choice.written else "generic"
-            lines.append(f"  {label}: {where}: {choice.note}")
-        if not samples:
-            lines.append(
-                "warning: no article could be sampled (request budget): every field is left to "
-                "the generic extractor; draft again with a larger --max-requests"
-            )
-        lines += self.report
-        lines.append(
-            f"self-check: {checks['lists_ok']}/{checks['lists']} list pages give their articles,"
-            f" {checks['articles_ok']}/{checks['articles']} articles their title and body"
-        )
-        return lines
-
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -682,157 +571,6 @@ def selectors_of(choices: dict[str, Choice]) -> Selectors:
     return Selectors(**values)
 
 
-def site_name(host: str, port: int | None = None) -> str:
-    """A profile name from the host: ``www.pa-jinhua.gov.cn`` → ``pa-jinhua``."""
-    host = host.lower().removeprefix("www.")
-    if re.fullmatch(r"[\d.]+|localhost|\[.*\]", host):
-        return f"site-{host.replace('.', '-')}" + (f"-{port}" if port else "")
-    host = re.sub(r"\.(gov|com|org|net|edu)\.cn$|\.(cn|com|net|org|gov)$", "", host)
-    return re.sub(r"[^a-z0-9]+", "-", host).strip("-") or "site"
-
-
-def site_title(home: Fetched) -> str:
-    root = home.root
-    head = root.find("head")
-    if head is not None:
-        for meta in head.iter("meta"):
-            key = (meta.get("name") or meta.get("property") or "").lower()
-            if key in ("sitename", "og:site_name", "site_name") and meta.get("content"):
-                return clean_line(meta.get("content"))
-    title = _page_title(home) or ""
-    parts = [p for p in re.split(r"\s*[-_|｜—–]+\s*", title) if p and p not in ("首页", "主页")]
-    best = max(parts, key=len) if parts else title
-    return re.sub(r"^(欢迎(访问|来到|光临))", "", best) or best
-
-
-def _page_title(fetched: Fetched) -> str:
-    node = fetched.root.find(".//title")
-    return clean_line(node.text_content()) if node is not None else ""
-
-
-def _not_html(page: Page) -> bool:
-    ctype = page.content_type.split(";")[0].strip().lower()
-    if ctype in ("text/html", "application/xhtml+xml", "") or ctype.startswith("text/"):
-        head = page.body[:2048].lower()
-        return not (b"<html" in head or b"<!doctype" in head or b"<a " in page.body[:65536].lower())
-    return True
-
-
-_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*['\"]?([\w-]+)", re.I)
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*['\"]?([\w-]+)", re.I)
-
-
-def _declared_charset(page: Page) -> str | None:
-    """The charset as the page's <meta> (else its header) spells it: gb2312, not gb18030."""
-    meta = _META_CHARSET.search(page.body[:4096])
-    if meta:
-        return meta.group(1).decode("ascii", "replace")
-    header = _HEADER_CHARSET.search(page.content_type)
-    return header.group(1) if header else None
-
-
-def _looks_like_list(page: Fetched, url: str) -> bool:
-    """A page off the site root is one section's list when it pages on or its own nav links
-    it (``/col/col6864/index.html``); a portal front page (``/portal/index.jsp``) does not."""
-    fetched = page.page
-    guess = discover_list_page(fetched.body, fetched.final_url, fetched.content_type)
-    if guess.next_page or "<datastore>" in page.text or trs_pager(page.text):
-        return True
-    here = canonical_url(url)
-    links = page_links(fetched.body, fetched.final_url, fetched.content_type)
-    return any(link.url == here and 2 <= len(link.text) <= 12 for link in links)
-
-
-def _more_links(root, url: str) -> list[Link]:
-    """ "更多>>" links of homepage boxes, named by the box's heading."""
-    out = []
-    for anchor in root.iter("a"):
-        text = clean_line(anchor.text_content()) or clean_line(anchor.get("title") or "")
-        if not _MORE.match(text) or not anchor.get("href"):
-            continue
-        href = anchor.get("href").strip()
-        if href.lower().startswith(("javascript:", "#", "mailto:")):
-            continue
-        name = _box_heading(anchor)
-        if name:
-            out.append(Link(canonical_url(urljoin(url, href)), name))
-    return out
-
-
-def _box_heading(anchor) -> str | None:
-    node = anchor.getparent()
-    for _ in range(3):
-        if node is None:
-            return None
-        for el in node.iter("h1", "h2", "h3", "h4", "h5", "strong", "span", "b", "div", "em"):
-            if el is anchor or anchor in el.iterancestors() or el in anchor.iterancestors():
-                continue
-            text = clean_line(el.text_content())
-            if 2 <= len(text) <= 12 and not _MORE.match(text):
-                return text
-        node = node.getparent()
-    return None
-
-
-def _headlines(page: Page) -> dict[str, Link]:
-    """Every link's fullest headline (a ``title`` attribute beats cut-short text) and date."""
-    return {link.url: link for link in page_links(page.body, page.final_url, page.content_type)}
-
-
 def _same_list(a: SectionFind, b: SectionFind) -> bool:
     mine, theirs = {x.url for x in a.links}, {x.url for x in b.links}
     return len(mine & theirs) >= 0.8 * min(len(mine), len(theirs))
-
-
-def _spread(links: list[Link], k: int) -> list[Link]:
-    """``k`` links spread over the list (first, middle, last …), not the first ``k``."""
-    if k <= 0 or not links:
-        return []
-    if k >= len(links):
-        return list(links)
-    step = (len(links) - 1) / max(1, k - 1) if k > 1 else 0
-    return [links[round(i * step)] for i in range(k)]
-
-
-def _counter_regex(src: str) -> str:
-    """The counter's path, as a regex every article's counter matches: its last path segment
-    (and the one before it when the last is a common name)."""
-    parts = urlsplit(src.replace("&amp;", "&"))
-    segments = [s for s in parts.path.split("/") if s]
-    tail = segments[-1] if segments else parts.path
-    if len(segments) >= 2 and re.fullmatch(r"(index|count|hits?|default)\.\w+", tail, re.I):
-        tail = segments[-2] + "/" + tail
-    if not parts.query:
-        return escape(tail)
-    # A leading word-valued parameter names the call (api.php?op=count); numbers are the ids.
-    fixed = []
-    for pair in parts.query.split("&"):
-        if not re.fullmatch(r"\w+=[A-Za-z_]+", pair):
-            break
-        fixed.append(pair)
-    return escape(tail) + r"\?" + escape("&".join(fixed))
-
-
-def _guess_counter_mode(text: str) -> str:
-    """An unknown counter: an empty placeholder element it fills means jQuery-style
-    ``$('#hits').html(N)``; otherwise it writes the number where it stands."""
-    if re.search(
-        r"<(span|em|b|font)[^>]+id=['\"]?\w*(hits|count|click|views?)\w*['\"]?[^>]*>\s*<",
-        text,
-        re.I,
-    ):
-        return "jq_html"
-    return "js_docwrite"
-
-
-def _plan_text(plan: ListPlan) -> str:
-    if plan.style == "discover":
-        return "each section's list page, paged by its own links"
-    first = plan.first_list_url or plan.list_url
-    if first == "{first}":
-        first = "each section's own URL"
-    elif first == "{section}":
-        first = "the section's URL"
-    if plan.style == "hanweb":
-        return f"page 1 {first}, then POSTs to {plan.pagination['proxy_url']}"
-    return f"page 1 {first}, then {plan.list_url} with page = {plan.first_page + 1}, …"
