@@ -47,7 +47,12 @@ from pingan_crawler.sites.pagefacts import (
     spread,
 )
 from pingan_crawler.sites.profile import Pagination, Section, Selectors, SiteProfile, Views
-from pingan_crawler.sites.urlshapes import ArticlePattern, generalise_article_urls, path_of
+from pingan_crawler.sites.urlshapes import (
+    ArticlePattern,
+    escape,
+    generalise_article_urls,
+    path_of,
+)
 
 DEFAULT_BUDGET = 60
 PAGE2_SECTIONS = 3  # sections whose page 2 is fetched to see the paging work
@@ -384,9 +389,15 @@ class _Drafter:
             + [s.url for s in sections]
             + [u for s in sections for u in (s.pages.next_url, s.pages.third_url) if u]
         )
-        wrong = [u for u in lists if re.search(pattern.regex, path_of(u))]
+        wrong = sorted({path_of(u) for u in lists if re.search(pattern.regex, path_of(u))})
         if wrong:
-            self.report.append(f"warning: the article regex also matches list page {wrong[0]}")
+            # Too general for this site's names: keep the pages known to be lists out.
+            keep_out = "|".join(escape(u) for u in wrong)
+            pattern = replace(pattern, regex=f"^(?!(?:{keep_out})$){pattern.regex[1:]}")
+            self.report.append(
+                f"note: the article URLs' shape fits list pages too; {', '.join(wrong[:3])} "
+                f"kept out by name"
+            )
         return pattern
 
     def sample_articles(self, sections: list[SectionFind]) -> list[Sample]:

@@ -85,4 +85,6 @@ def _plan_text(plan: ListPlan) -> str:
         first = "the section's URL"
     if plan.style == "hanweb":
         return f"page 1 {first}, then POSTs to {plan.pagination['proxy_url']}"
+    if "{page}" not in plan.list_url:
+        return f"page 1 {first} only (no section showed a next page)"
     return f"page 1 {first}, then {plan.list_url} with page = {plan.first_page + 1}, …"
