@@ -254,3 +254,19 @@ def test_the_unknown_cms_sample_site_serves_every_page_its_expected_json_names()
     assert {s["name"] for s in manifest["sections"]} == {
         e["section"] for e in expected_articles(site)
     }
+
+
+def test_a_pager_that_links_no_next_page_is_reported(tmp_path):
+    """A script pager ("共3页" and javascript: links): the draft cannot follow it, and says so."""
+    with FixtureServer(FIXTURES / "phpcms") as server:
+        for catid in (6, 7, 8):
+            route = server.routes[f"/list-{catid}-1.html"]
+            path = tmp_path / f"list-{catid}.html"
+            text = (FIXTURES / "phpcms" / route["file"]).read_bytes()
+            text = text.replace(f'href="/list-{catid}-2.html"'.encode(), b'href="javascript:go(2)"')
+            text = text.replace(b"8\xcc\xf5</a>", "共3页</a>".encode("gbk"))
+            path.write_bytes(text)
+            server.routes[f"/list-{catid}-1.html"] = {**route, "file": str(path)}
+        draft = draft_blind(server.base_url + "/", "scripted", tmp_path)
+    report = "\n".join(draft.report)
+    assert "links no next page (a script pager?)" in report

@@ -55,6 +55,7 @@ from pingan_crawler.sites.urlshapes import (
 )
 
 DEFAULT_BUDGET = 60
+_PAGES_SAID = re.compile(r"共\s*(\d+)\s*页|页次\s*[:：]?\s*\d+\s*/\s*(\d+)")
 PAGE2_SECTIONS = 3  # sections whose page 2 is fetched to see the paging work
 
 
@@ -312,6 +313,14 @@ class _Drafter:
             if pager is not None:
                 pages.trs_pages = pager[0]
             pages.next_url = guess.next_page
+            said = _PAGES_SAID.search(
+                fetched.root.text_content() if fetched.root is not None else ""
+            )
+            if not pages.next_url and said and int(said.group(1) or said.group(2)) > 1:
+                self.report.append(
+                    f"warning: {section.name}: the pager says {said.group(0)} but links no next "
+                    f"page (a script pager?): only its page 1 can be crawled"
+                )
         section.pages = pages
 
     def page_two(self, sections: list[SectionFind]) -> None:
