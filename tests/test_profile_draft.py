@@ -178,7 +178,12 @@ def test_crawl_with_the_draft_archives_every_article_with_its_expected_fields(ru
     assert compared >= len(expected) - 1
 
 
-@pytest.mark.parametrize("site", ["dedecms", "phpcms", "hanweb"])
+def test_phpcms_draft_knows_its_counter_replies_jquery_style(runs):
+    views = tomllib.loads(runs("phpcms")["profile"].read_text("utf-8"))["views"]
+    assert (views["mode"], views["counter"]) == ("jq_html", r"api\.php\?op=count")
+
+
+@pytest.mark.parametrize("site", ["dedecms", "hanweb"])  # a counter <script>, an <iframe>
 def test_counter_mode_of_the_draft_reads_the_counts_once_opted_in(site, runs, tmp_path):
     r = runs(site)
     text = r["profile"].read_text("utf-8").replace("fetch_counter = false", "fetch_counter = true")
