@@ -10,7 +10,6 @@ never assumed to fit: a site's template is often its own even when its CMS is no
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
 
@@ -247,7 +246,3 @@ def counter_kind(src: str) -> tuple[str, str] | None:
     if COUNTER_LIKE.search(src):
         return "", "a counter script"
     return None
-
-
-def strongest(counts: Counter) -> str | None:
-    return counts.most_common(1)[0][0] if counts else None
