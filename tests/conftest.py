@@ -26,8 +26,9 @@ PINGAN = [sys.executable, "-m", "pingan_crawler.cli"]
 
 
 def site_dir(name: str) -> Path:
-    """A sample site's directory by name (``pasxw``, ``trs``, ``hostile`` …)."""
-    return SITE_DIRS[name]
+    """A sample site's directory by name (``pasxw``, ``trs``, ``hostile`` …), or by its path
+    under tests/fixtures (``unknown/linjiang``)."""
+    return SITE_DIRS.get(name) or FIXTURES / name
 
 
 def load_manifest(site_dir: Path = PASXW) -> dict:

@@ -21,7 +21,7 @@ from pingan_crawler.cli.common import (
     parse_since,
 )
 from pingan_crawler.crawl.args import CrawlArgs, RefreshArgs
-from pingan_crawler.crawl.run import loopback_settings, run, run_crawls
+from pingan_crawler.crawl.run import loopback_settings, run
 from pingan_crawler.fixtureserver import SAMPLE_SITE
 from pingan_crawler.sites import (
     ProfileError,
@@ -30,9 +30,6 @@ from pingan_crawler.sites import (
     load_profile,
     profile_names,
 )
-
-# `pingan_crawler.cli.crawling.run_crawls` is where the draft command found it first.
-__all__ = ["register", "run_crawls"]
 
 
 def fail(command: str, message: str, code: int = EXIT_USAGE) -> int:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pingan_crawler.cli import analysis, archive, crawling, sites, trends
+from pingan_crawler.cli import analysis, archive, crawling, profile, sites, trends
 from pingan_crawler.cli.common import DEFAULT_DB, EXIT_OK, default_db, silence_stdout
 
-MODULES = (crawling, archive, sites, analysis, trends)
+MODULES = (crawling, archive, sites, profile, analysis, trends)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,9 +31,18 @@ def cmd_sites(args: argparse.Namespace) -> int:
         except ProfileError as exc:
             print(f"{name}\tINVALID: {exc}")
             continue
-        checked = "checked" if p.checked else "unchecked"
-        print(f"{p.name}\t{p.title}\t{p.family or '-'}\t{p.base_url}\t{checked}")
+        print(f"{p.name}\t{p.title}\t{p.family or '-'}\t{p.base_url}\t{checked_text(p)}")
     return EXIT_OK
+
+
+def checked_text(profile) -> str:
+    """``checked`` / ``unchecked``, or the last live check: ``checked live 2026-12-02: pass
+    (3 per section, 24 articles)``."""
+    record = profile.check
+    if record is None:
+        return "checked" if profile.checked else "unchecked"
+    what = f"{record.sample} per section, {record.articles} articles"
+    return f"checked live {record.date}: {record.result} ({what})"
 
 
 def cmd_parse(args: argparse.Namespace) -> int:

@@ -13,22 +13,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from pingan_crawler.crawl.args import CrawlArgs, Job, RefreshArgs, job_from_strings
 from pingan_crawler.crawl.summary import exit_code, summary, worker_exit_code, worker_summary
 from pingan_crawler.lock import crawl_locks
+from pingan_crawler.parsing.urls import is_loopback
 
 # The spider that carries out each kind of job.
 SPIDERS = {
     CrawlArgs: "pingan_crawler.spiders.pingan.PinganSpider",
     RefreshArgs: "pingan_crawler.spiders.views.RefreshViewsSpider",
 }
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def loopback_settings(base_url: str) -> dict:

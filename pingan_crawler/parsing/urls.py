@@ -199,3 +199,10 @@ def link_urls(
 def link_url(href: str, page_url: str, charset: str | None = None) -> str | None:
     """One link's canonical URL (see :func:`link_urls`)."""
     return link_urls([href], page_url, charset=charset)[0]
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` is on this machine (our fixture servers): politeness delays are for
+    real hosts only."""
+    host = urlsplit(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")

@@ -23,6 +23,7 @@ from pingan_crawler.sites.profile import (
     FIELD_SELECTORS,
     PAGINATION_STYLES,
     VIEW_MODES,
+    CheckRecord,
     Pagination,
     ProfileError,
     Section,
@@ -55,6 +56,7 @@ _TOP_KEYS = {
 _SELECTOR_KEYS = {"title", "meta", "body", "body_between", "breadcrumb", "remove", *FIELD_SELECTORS}
 _VIEW_KEYS = {"mode", "counter", "counter_url", "fetch_counter"}
 _PAGINATION_KEYS = {"style", "proxy_url", "perpage", "group", "form"}
+_CHECKED_KEYS = {"date", "result", "sample", "sections", "articles", "requests", "summary"}
 _SECTION_KEYS = {"id", "name"}  # any other key of a section is a URL-template variable
 
 
@@ -167,9 +169,7 @@ def parse_profile(data: dict, origin: str) -> SiteProfile:
         _check_template(data.get(key, ""), key, {"section", "page", *section_vars}, origin)
     views = _views(data.get("views", {}), origin, article_re)
     pagination = _pagination(data.get("pagination", {}), origin, {"section", *section_vars})
-    checked = data.get("checked", False)
-    if not isinstance(checked, bool):
-        raise ProfileError(f"{origin}: checked must be true or false, not {checked!r}")
+    checked, check = _checked(data.get("checked", False), origin)
     return SiteProfile(
         name=data["name"],
         title=data["title"],
@@ -180,6 +180,7 @@ def parse_profile(data: dict, origin: str) -> SiteProfile:
         first_page=int(data.get("first_page", 1)),
         family=data.get("family", ""),
         checked=checked,
+        check=check,
         notes=data.get("notes", ""),
         charset=data.get("charset") or None,
         selectors=Selectors(
@@ -196,6 +197,31 @@ def parse_profile(data: dict, origin: str) -> SiteProfile:
         sections=sections,
         origin=origin,
     )
+
+
+def _checked(raw, origin: str) -> tuple[bool, CheckRecord | None]:
+    """``checked = true|false``, or a ``[checked]`` table a live check wrote (date, result,
+    sample size …): checked when its result is ``pass``."""
+    if isinstance(raw, bool):
+        return raw, None
+    if not isinstance(raw, dict):
+        raise ProfileError(
+            f"{origin}: checked must be true, false or a [checked] table, not {raw!r}"
+        )
+    _check_keys(raw, _CHECKED_KEYS, origin, " in [checked]")
+    result = raw.get("result")
+    if result not in ("pass", "fail"):
+        raise ProfileError(f"{origin}: checked.result must be 'pass' or 'fail', not {result!r}")
+    if not raw.get("date"):
+        raise ProfileError(f"{origin}: [checked] needs a date")
+    numbers = {}
+    for key in ("sample", "sections", "articles", "requests"):
+        value = raw.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ProfileError(f"{origin}: checked.{key} must be a whole number, not {value!r}")
+        numbers[key] = value
+    record = CheckRecord(str(raw["date"]), result, summary=str(raw.get("summary", "")), **numbers)
+    return record.passed, record
 
 
 def _sections(raw: list, origin: str) -> tuple[Section, ...]:

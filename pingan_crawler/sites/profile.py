@@ -85,6 +85,23 @@ class Pagination:
 
 
 @dataclass(frozen=True)
+class CheckRecord:
+    """The last live check (``pingan profile check --write``): the profile's ``[checked]``."""
+
+    date: str
+    result: str  # "pass" or "fail"
+    sample: int = 0  # articles sampled per section
+    sections: int = 0
+    articles: int = 0
+    requests: int = 0
+    summary: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.result == "pass"
+
+
+@dataclass(frozen=True)
 class SiteProfile:
     name: str
     title: str
@@ -102,6 +119,7 @@ class SiteProfile:
     pagination: Pagination = field(default_factory=Pagination)
     sections: tuple[Section, ...] = ()
     origin: str = ""  # the file it was read from
+    check: CheckRecord | None = None  # the last live check, if one was recorded
     # Where the site is actually fetched from when not from base_url (a local copy, a mirror).
     # Articles keep their public URL under base_url either way, so a copy and the real site
     # archive into the same identities.
