@@ -16,7 +16,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pingan_crawler.crawl.args import CrawlArgs, Job, RefreshArgs, job_from_strings
-from pingan_crawler.crawl.summary import exit_code, summary, worker_exit_code, worker_summary
+from pingan_crawler.crawl.summary import (
+    exit_code,
+    summary,
+    views_summary,
+    worker_exit_code,
+    worker_summary,
+)
 from pingan_crawler.lock import crawl_locks
 
 # The spider that carries out each kind of job.
@@ -74,6 +80,7 @@ def run_crawls(
     settings = Settings()
     settings.setmodule("pingan_crawler.settings", priority="project")
     settings.set("PINGAN_DB", db, priority="cmdline")
+    settings.set("PINGAN_SUMMARY_ON_CLOSE", False, priority="cmdline")  # the caller prints it
     for key, value in (settings_overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     process = CrawlerProcess(settings)
@@ -102,7 +109,10 @@ class CrawlResult:
         if self.redis_url:
             return [worker_summary(j.site, self.stats[j.site], self.redis_url) for j in self.jobs]
         return [
-            summary(j.site, len(j.profile.sections), self.stats[j.site], self.db) for j in self.jobs
+            summary(j.site, len(j.profile.sections), self.stats[j.site], self.db)
+            if isinstance(j, CrawlArgs)
+            else views_summary(j.site, self.stats[j.site], self.db)
+            for j in self.jobs
         ]
 
     @property
