@@ -55,13 +55,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     to_file = bool(args.output and args.output != "-")
     try:
+        filters = filters_of(args)  # the arguments first, then the file they go to
         target = output_path(args.output, args.force) if to_file else None
-    except ValueError as exc:
+    except (QueryError, ValueError) as exc:
         return fail("export", str(exc))
     archive = open_archive(args, "export")
     progress = ProgressBar() if sys.stderr.isatty() else None
     try:
-        filters = filters_of(args)
         if target is not None:
             with open(target, "w", encoding="utf-8", newline="") as out:
                 count = export(
@@ -127,12 +127,12 @@ def cmd_warc(args: argparse.Namespace) -> int:
     from pingan_crawler.analysis.warc import write_warc
 
     try:
+        filters = filters_of(args)  # the arguments first, then the file they go to
         target = output_path(args.out, args.force)
-    except ValueError as exc:
+    except (QueryError, ValueError) as exc:
         return fail("warc", str(exc))
     archive = open_archive(args, "warc")
     try:
-        filters = filters_of(args)
         with open(target, "wb") as out:
             report = write_warc(archive, out, filters, source=str(args.db))
     except QueryError as exc:
