@@ -14,6 +14,9 @@ TOO_LARGE = "too_large"
 TRUNCATED = "truncated"
 NOT_HTML = "not_html"
 REDIRECT_LOOP = "redirect_loop"
+REFUSED_REDIRECT = "refused_redirect"
+OFFSITE = "offsite"
+RATE_LIMITED = "rate_limited"
 SOFT_404 = "soft_404"
 NOT_AN_ARTICLE = "not_an_article"
 ROBOTS_DISALLOWED = "robots_disallowed"
@@ -28,7 +31,13 @@ KINDS: dict[str, str] = {
     TOO_LARGE: "the body is larger than DOWNLOAD_MAXSIZE; raise it if the page is wanted",
     TRUNCATED: "the connection dropped before Content-Length bytes arrived (after retries)",
     NOT_HTML: "an image, PDF or other binary file served as an HTML page",
-    REDIRECT_LOOP: "redirects lead back to a URL already visited (or too many redirects)",
+    REDIRECT_LOOP: "redirects (HTTP or meta refresh) lead back to a URL already visited, or "
+    "too many redirects",
+    REFUSED_REDIRECT: "a redirect off the site's hosts, or to a javascript:, file: or other "
+    "non-web URL: not followed, nothing of its target fetched or kept",
+    OFFSITE: "a link to another host: not fetched (a crawl stays on the site's hosts)",
+    RATE_LIMITED: "429/503 asking to wait longer than PINGAN_RETRY_MAX_WAIT: not retried "
+    "within the wait (a wait over PINGAN_RETRY_AFTER_STOP stops the site for this run)",
     SOFT_404: "a 'not found' answered as 200 (stub with a JS redirect, or redirected home)",
     NOT_AN_ARTICLE: "the page has no title or no body: an empty shell, a nav page",
     ROBOTS_DISALLOWED: "robots.txt forbids the URL (or fails with 5xx: site stopped)",

@@ -1,4 +1,10 @@
-"""``pingan errors``: one run's errors grouped by kind, for the person reading cron mail."""
+"""``pingan errors``: a run's errors grouped by kind, for the person reading cron mail.
+
+By default the last run, whole: a run of several sites (``crawl --all``) keeps one ``crawls``
+row per site, so the last run is the latest row together with every other site's last row
+that ran at the same time (their spans overlap, one with the next). ``--crawl N`` shows one
+row's errors.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,71 @@ from pingan_crawler.errorkinds import KINDS, is_blocked, is_known
 from pingan_crawler.storage import Archive
 
 
+def _span(crawl: dict) -> tuple[str, str]:
+    """A row's time span; a killed run (never finished) spans its start only."""
+    started = crawl["started_at"] or ""
+    return started, crawl["finished_at"] or started
+
+
+def last_run(archive: Archive) -> list[dict]:
+    """The crawls rows of the last run: the latest, and the other sites' last rows whose
+    spans overlap it or another row of the run; oldest first."""
+    latest = archive.crawls.get()
+    if latest is None:
+        return []
+    others = []
+    for row in archive.crawls.status():
+        if row["crawl_id"] is not None and row["crawl_id"] != latest["id"]:
+            crawl = archive.crawls.get(row["crawl_id"])
+            if crawl is not None:
+                others.append(crawl)
+    run = [latest]
+    if latest["finished_at"] is None:  # still running: it spans until now
+        run_span = [(latest["started_at"], "9999")]
+    else:
+        run_span = [_span(latest)]
+    grew = True
+    while grew:
+        grew = False
+        for crawl in list(others):
+            start, end = _span(crawl)
+            if any(start <= until and since <= end for since, until in run_span):
+                run.append(crawl)
+                run_span.append((start, end))
+                others.remove(crawl)
+                grew = True
+    return sorted(run, key=lambda crawl: crawl["id"])
+
+
 def errors_report(archive: Archive, crawl_id: int | None = None, examples: int = 3) -> list[str]:
-    """Lines describing crawl ``crawl_id`` (default: the latest) and its errors by kind.
+    """Lines describing crawl ``crawl_id`` (default: the last run, every site of it) and its
+    errors by kind.
 
     Raises LookupError when there is no such crawl.
     """
-    crawl = archive.crawls.get(crawl_id)
-    if crawl is None:
+    if crawl_id is not None:
+        crawl = archive.crawls.get(crawl_id)
+        crawls = [crawl] if crawl is not None else []
+    else:
+        crawls = last_run(archive)
+    if not crawls:
         which = f"crawl #{crawl_id}" if crawl_id is not None else "any crawl"
         raise LookupError(f"no {which} in {archive.path}")
-    groups = archive.crawls.errors_by_kind(crawl["id"], examples)
+    lines = []
+    if len(crawls) > 1:
+        total = sum(g["count"] for c in crawls for g in archive.crawls.errors_by_kind(c["id"], 0))
+        lines.append(
+            f"last run: {len(crawls)} sites (crawls #{crawls[0]['id']}–#{crawls[-1]['id']}), "
+            f"{total} error{'s' if total != 1 else ''}"
+        )
+    for crawl in crawls:
+        lines += crawl_report(archive, crawl, examples)
+    return lines
+
+
+def crawl_report(archive: Archive, crawl: dict, examples: int) -> list[str]:
+    """One crawls row's header line and its errors by kind."""
+    groups = archive.crawls.errors_by_kind(crawl["id"], max(examples, 1))
     total = sum(g["count"] for g in groups)
     outcome = crawl["finish_reason"] or "still running or killed"
     lines = [
@@ -29,11 +90,12 @@ def errors_report(archive: Archive, crawl_id: int | None = None, examples: int =
             KINDS["blocked:<vendor>"] if is_blocked(kind) else "unknown kind"
         )
         lines.append(f"  {kind:<18} {group['count']:>5}  {meaning}")
-        for url, _detail, status in group["examples"]:
+        shown = group["examples"][:examples]
+        for url, _detail, status in shown:
             lines.append(f"      {url}" + (f"  [HTTP {status}]" if status else ""))
         lines.append(f"      e.g. {group['examples'][0][1]}")
-        if group["count"] > len(group["examples"]):
-            lines.append(f"      … and {group['count'] - len(group['examples'])} more")
+        if group["count"] > len(shown):
+            lines.append(f"      … and {group['count'] - len(shown)} more")
         if not is_known(kind):
             lines.append("      (not in the error vocabulary: pingan_crawler/errorkinds.py)")
     return lines

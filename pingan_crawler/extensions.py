@@ -13,6 +13,7 @@ from twisted.python.failure import Failure
 from pingan_crawler import errorkinds
 from pingan_crawler.items import PageError
 from pingan_crawler.session import end_session, record_page_error, session_for
+from pingan_crawler.shutdown import on_forced_stop
 
 
 class CrawlRecord:
@@ -23,6 +24,7 @@ class CrawlRecord:
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
+        on_forced_stop(crawler, lambda: end_session(crawler, "shutdown"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
@@ -40,6 +42,19 @@ class CrawlRecord:
 
     def spider_closed(self, spider, reason: str) -> None:
         end_session(self.crawler, reason)
+        if self.crawler.settings.getbool("PINGAN_SUMMARY_ON_CLOSE"):
+            print(summary_line(spider, {**self.crawler.stats.get_stats(), "finish_reason": reason}))
+
+
+def summary_line(spider, stats: dict) -> str:
+    """The summary ``pingan crawl`` prints, for ``scrapy crawl`` (stats read at closing)."""
+    from pingan_crawler.crawl.summary import summary, views_summary
+
+    profile = spider.profile
+    db = spider.settings.get("PINGAN_DB")
+    if spider.name == "pingan":
+        return summary(profile.name, len(profile.sections), stats, db)
+    return views_summary(profile.name, stats, db)
 
 
 class Progress:

@@ -36,7 +36,13 @@ class Blocked(IgnoreRequest):
 
 
 class SiteStopped(IgnoreRequest):
-    """A request dropped because its site was blocked earlier in this run."""
+    """A request dropped because its site was stopped earlier in this run (a challenge, a long
+    Retry-After, robots.txt failing)."""
+
+
+class Interrupted(IgnoreRequest):
+    """A request dropped unsent because the run is being interrupted (SIGTERM/SIGINT); the
+    next run asks for it again."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class FailureReport:
 
 def already_handled(failure: Failure) -> bool:
     """Blocks are recorded where they are detected; requests after a block are just dropped."""
-    return bool(failure.check(Blocked, SiteStopped))
+    return bool(failure.check(Blocked, SiteStopped, Interrupted))
 
 
 def describe_failure(failure: Failure, url: str) -> FailureReport:
@@ -73,6 +79,12 @@ def describe_failure(failure: Failure, url: str) -> FailureReport:
             f"(after retries); the page is incomplete, so nothing was stored",
         )
     if isinstance(exc, IgnoreRequest):
+        if "DOWNLOAD_MAXSIZE" in message:  # a compressed body that inflates past the limit
+            return FailureReport(
+                errorkinds.TOO_LARGE,
+                f"{url}: the compressed body inflates past DOWNLOAD_MAXSIZE (a gzip bomb, or a "
+                f"very large page); nothing was kept. Raise DOWNLOAD_MAXSIZE if it is wanted.",
+            )
         if "robots.txt" in message:
             return FailureReport(
                 errorkinds.ROBOTS_DISALLOWED,

@@ -22,6 +22,25 @@ class LockHeld(RuntimeError):
     """Another live process holds the lock; the message names it."""
 
 
+def describe_holder(holder: dict | str | None) -> str:
+    """A lock's holder as a sentence part: ``process 1234 on host db1, since 2026-…``."""
+    if isinstance(holder, str):
+        try:
+            holder = json.loads(holder)
+        except ValueError:
+            return f"an unknown holder ({holder[:80]!r})" if holder else "an unknown holder"
+    if not isinstance(holder, dict) or not holder:
+        return "an unknown holder"
+    if "unreadable" in holder:
+        return f"an unknown holder (the lock file said {holder['unreadable'][:80]!r})"
+    who = f"process {holder.get('pid', '?')}"
+    if holder.get("host"):
+        who += f" on {holder['host']}"
+    if holder.get("since"):
+        who += f", since {holder['since']}"
+    return who
+
+
 def lock_path(db: str | Path, site: str) -> Path:
     db = Path(db)
     return db.with_name(f"{db.name}.{site}.lock")
@@ -38,9 +57,10 @@ def crawl_lock(db: str | Path, site: str) -> Iterator[dict | None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             handle.seek(0)
-            holder = handle.read().strip() or "unknown holder"
+            holder = describe_holder(handle.read().strip())
             raise LockHeld(
-                f"another run is crawling {site} into {db}: {holder} (lock {path})"
+                f"another run is crawling {site} into {db}: {holder} holds the lock {path}; "
+                f"wait for it to finish, or stop it"
             ) from exc
         handle.seek(0)
         stale = handle.read().strip()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakSet
 
 from scrapy.crawler import Crawler
 from scrapy.utils.misc import load_object
@@ -13,6 +13,7 @@ from pingan_crawler.items import PageError
 from pingan_crawler.storage import Archive, store
 
 _SESSIONS: WeakKeyDictionary[Crawler, CrawlSession] = WeakKeyDictionary()
+_ENDED: WeakSet[Crawler] = WeakSet()  # a crawl record once finished is never started again
 
 
 @dataclass
@@ -25,6 +26,8 @@ def session_for(crawler: Crawler) -> CrawlSession:
     """Open the archive and start the crawl record on first use; one per crawler."""
     session = _SESSIONS.get(crawler)
     if session is None:
+        if crawler in _ENDED:  # a forced stop finished the record; what arrives late is lost
+            raise RuntimeError("the crawl record is finished: the run was stopped")
         archive = Archive(crawler.settings.get("PINGAN_DB"))
         spider = crawler.spider
         args = {
@@ -40,6 +43,7 @@ def session_for(crawler: Crawler) -> CrawlSession:
 
 def end_session(crawler: Crawler, reason: str) -> CrawlSession | None:
     session = _SESSIONS.pop(crawler, None)
+    _ENDED.add(crawler)
     if session is not None:
         stats = crawler.stats.get_stats()
         session.archive.crawls.finish(session.crawl_id, end_reason(reason), stats)

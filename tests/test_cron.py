@@ -136,7 +136,7 @@ def test_overlapping_run_exits_at_once_naming_the_holder(tmp_path):
         assert time.monotonic() - started < 30
         assert server.requests == []
     assert result.returncode == 4
-    assert f'"pid": {os.getpid()}' in result.stderr
+    assert f"process {os.getpid()} on " in result.stderr and "wait for it" in result.stderr
 
 
 @pytest.mark.slow

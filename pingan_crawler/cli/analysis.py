@@ -13,11 +13,18 @@ from pingan_crawler.cli.common import (
     EXIT_USAGE,
     AddCommand,
     add_filters,
+    count_arg,
     filters_of,
     open_archive,
+    output_path,
     parse_since,
     silence_stdout,
 )
+
+
+def fail(command: str, message: str) -> int:
+    print(f"pingan {command}: {message}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -25,8 +32,6 @@ def cmd_search(args: argparse.Namespace) -> int:
     from pingan_crawler.analysis.search import print_hits, search
 
     archive = open_archive(args, "search")
-    if archive is None:
-        return EXIT_USAGE
     try:
         hits = search(archive, args.query, filters_of(args), limit=args.limit, order=args.order)
     except QueryError as exc:
@@ -48,14 +53,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     from pingan_crawler.analysis.export import ProgressBar, export
     from pingan_crawler.analysis.filters import QueryError
 
+    to_file = bool(args.output and args.output != "-")
+    try:
+        filters = filters_of(args)  # the arguments first, then the file they go to
+        target = output_path(args.output, args.force) if to_file else None
+    except (QueryError, ValueError) as exc:
+        return fail("export", str(exc))
     archive = open_archive(args, "export")
-    if archive is None:
-        return EXIT_USAGE
     progress = ProgressBar() if sys.stderr.isatty() else None
     try:
-        filters = filters_of(args)
-        if args.output and args.output != "-":
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
+        if target is not None:
+            with open(target, "w", encoding="utf-8", newline="") as out:
                 count = export(
                     archive,
                     out,
@@ -95,8 +103,6 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     from pingan_crawler.analysis.reparse import reparse
 
     archive = open_archive(args, "reparse")
-    if archive is None:
-        return EXIT_USAGE
     try:
         report = reparse(archive, filters_of(args), dry_run=args.dry_run)
     except QueryError as exc:
@@ -120,12 +126,14 @@ def cmd_warc(args: argparse.Namespace) -> int:
     from pingan_crawler.analysis.filters import QueryError
     from pingan_crawler.analysis.warc import write_warc
 
-    archive = open_archive(args, "warc")
-    if archive is None:
-        return EXIT_USAGE
     try:
-        filters = filters_of(args)
-        with open(args.out, "wb") as out:
+        filters = filters_of(args)  # the arguments first, then the file they go to
+        target = output_path(args.out, args.force)
+    except (QueryError, ValueError) as exc:
+        return fail("warc", str(exc))
+    archive = open_archive(args, "warc")
+    try:
+        with open(target, "wb") as out:
             report = write_warc(archive, out, filters, source=str(args.db))
     except QueryError as exc:
         print(f"pingan warc: {exc}", file=sys.stderr)
@@ -150,31 +158,47 @@ def cmd_explore(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    archive = open_archive(args, "explore")
-    if archive is None:
-        return EXIT_USAGE
-    archive.close()  # opened once so the schema (search index, views) is current
+    if args.metadata_out:
+        try:
+            output_path(args.metadata_out, force=True)  # a file it may write (replaced)
+        except ValueError as exc:
+            return fail("explore", str(exc))
+    open_archive(args, "explore").close()  # opened once so the schema is current
     if args.metadata_out:
         text = json.dumps(metadata(args.db), ensure_ascii=False, indent=2)
         Path(args.metadata_out).write_text(text, "utf-8")
+    if not is_loopback_host(args.host):
+        print(
+            f"pingan explore: WARNING: --host {args.host} serves the whole archive (every "
+            f"article, page and crawl record) to anyone who can reach this machine on port "
+            f"{args.port}, without a password; use the default 127.0.0.1 unless that is meant",
+            file=sys.stderr,
+        )
     print(f"pingan explore: http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr)
     serve(args.db, args.host, args.port)
     return EXIT_OK
 
 
+def is_loopback_host(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: reachable from this machine only."""
+    import ipaddress
+
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
 def cmd_reposts(args: argparse.Namespace) -> int:
     from pingan_crawler.repost_report import format_json, format_table
-    from pingan_crawler.storage import Archive
 
-    if not Path(args.db).exists():
-        print(f"pingan reposts: no archive at {args.db}", file=sys.stderr)
-        return EXIT_USAGE
     try:
         since = parse_since(args.since) if args.since else None
     except ValueError as exc:
-        print(f"pingan reposts: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    archive = Archive(args.db)
+        return fail("reposts", str(exc))
+    archive = open_archive(args, "reposts")
     try:
         counts = archive.reposts.rebuild() if args.rebuild else archive.reposts.summary()
         clusters = archive.reposts.clusters(site=args.site, since=since)
@@ -201,7 +225,9 @@ def register(command: AddCommand) -> None:
     search = command("search", cmd_search, "full-text search of titles and bodies, best first")
     search.add_argument("query", help="text to find; spaces separate terms that must all occur")
     add_filters(search)
-    search.add_argument("--limit", type=int, default=20, help="at most N results (default 20)")
+    search.add_argument(
+        "--limit", type=count_arg(1), default=20, help="at most N results (default 20)"
+    )
     search.add_argument("--format", choices=("table", "json", "csv"), default="table")
     search.add_argument(
         "--order",
@@ -216,6 +242,9 @@ def register(command: AddCommand) -> None:
     export.add_argument("--fields", help="comma-separated columns (default: all but body_html)")
     export.add_argument("-o", "--output", help="file to write (default: stdout)")
     export.add_argument(
+        "--force", action="store_true", help="overwrite -o if it exists (or write through a link)"
+    )
+    export.add_argument(
         "--no-bom", action="store_true", help="CSV without the byte-order mark Excel needs"
     )
 
@@ -229,13 +258,16 @@ def register(command: AddCommand) -> None:
 
     warc = command("warc", cmd_warc, "write the stored pages as a WARC 1.1 file")
     warc.add_argument("out", help="output file, e.g. archive.warc.gz")
+    warc.add_argument("--force", action="store_true", help="overwrite it if it exists")
     warc.add_argument("--site", help="only this site's pages")
     warc.add_argument("--since", help="pages fetched on or after this date")
     warc.add_argument("--until", help="pages fetched on or before this date")
 
     explore = command("explore", cmd_explore, "browse the archive in Datasette (read-only)")
-    explore.add_argument("--host", default="127.0.0.1")
-    explore.add_argument("--port", type=int, default=8001)
+    explore.add_argument(
+        "--host", default="127.0.0.1", help="address to serve on (default: this machine only)"
+    )
+    explore.add_argument("--port", type=count_arg(1, 65535), default=8001)
     explore.add_argument("--metadata-out", help="also save the Datasette metadata here")
 
     repost = command(

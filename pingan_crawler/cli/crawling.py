@@ -17,11 +17,12 @@ from pingan_crawler.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     AddCommand,
+    check_archive,
+    count_arg,
     parse_settings,
     parse_since,
 )
 from pingan_crawler.crawl.args import CrawlArgs, RefreshArgs
-from pingan_crawler.crawl.run import loopback_settings, run
 from pingan_crawler.fixtureserver import SAMPLE_SITE
 from pingan_crawler.sites import (
     ProfileError,
@@ -30,6 +31,17 @@ from pingan_crawler.sites import (
     load_profile,
     profile_names,
 )
+
+
+def seconds_arg(text: str) -> float:
+    """An argparse type: a number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
 
 
 def fail(command: str, message: str, code: int = EXIT_USAGE) -> int:
@@ -49,13 +61,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if problem := missing_fixtures(args.fixtures):
         return fail("demo", problem)
+    from pingan_crawler.crawl.run import crawl
+    from pingan_crawler.lock import LockHeld
+
     profile = load_profile("pasxw")
+    check_archive(args.db, must_exist=False).close()
     with FixtureServer(args.fixtures) as server:
         print(f"serving the sample of {profile.title} at {server.base_url}", file=sys.stderr)
         job = CrawlArgs(profile.with_mirror(server.base_url), full=args.full)
-        settings = {**loopback_settings(server.base_url), "LOG_LEVEL": args.log_level}
-        result = run([job], args.db, settings)
+        try:  # its log goes to logs/ beside the archive, like every crawl's
+            result = crawl([job], args.db, log_level=args.log_level, progress=True)
+        except LockHeld as exc:
+            return fail("demo", str(exc), EXIT_LOCKED)
     print(*result.summaries, sep="\n")
+    if result.exit_code != EXIT_OK:
+        print(f"pingan demo: see {result.log_file}", file=sys.stderr)
     return result.exit_code
 
 
@@ -65,7 +85,9 @@ def add_demo(command: AddCommand) -> None:
     )
     demo.add_argument("--fixtures", default=str(SAMPLE_SITE), help="sample site directory")
     demo.add_argument("--full", action="store_true", help="re-fetch articles already archived")
-    demo.add_argument("--log-level", default="WARNING", help="Scrapy log level on stderr")
+    demo.add_argument(
+        "--log-level", default="INFO", help="level of the log file (logs/ beside --db)"
+    )
 
 
 def site_profiles(args: argparse.Namespace) -> list[SiteProfile]:
@@ -97,7 +119,13 @@ def crawl_jobs(args: argparse.Namespace) -> list[CrawlArgs]:
 
 
 def stale_lock_taken(site: str, holder: dict) -> None:
-    print(f"pingan crawl: took over the stale lock of {site} from {holder}", file=sys.stderr)
+    from pingan_crawler.lock import describe_holder
+
+    print(
+        f"pingan crawl: took over the stale lock of {site}: {describe_holder(holder)} held it "
+        f"and is gone (killed, or its machine restarted)",
+        file=sys.stderr,
+    )
 
 
 def run_locally(
@@ -107,6 +135,7 @@ def run_locally(
     from pingan_crawler.crawl.run import crawl
     from pingan_crawler.lock import LockHeld
 
+    check_archive(args.db, must_exist=False).close()  # a bad --db: one line, before anything
     try:
         result = crawl(
             jobs,
@@ -146,7 +175,9 @@ def add_crawl(command: AddCommand) -> None:
         help="walk every list page and re-fetch archived articles (backfill)",
     )
     crawl.add_argument("--since", help="skip articles listed before this date; stop paging there")
-    crawl.add_argument("--max-pages", type=int, help="at most N list pages per section")
+    crawl.add_argument(
+        "--max-pages", type=count_arg(1), help="at most N list pages per section (1 or more)"
+    )
     crawl.add_argument("--log-level", default="INFO", help="level of the log file")
     crawl.add_argument(
         "-s",
@@ -166,15 +197,30 @@ def add_crawl(command: AddCommand) -> None:
     )
     crawl.add_argument(
         "--max-idle",
-        type=float,
+        type=seconds_arg,
         default=30,
         help="with --redis: exit after this many seconds with nothing to do (default 30)",
     )
 
 
+def sites_with_articles(db: str) -> list[str]:
+    """The profile sites the archive holds articles of (what ``refresh-views`` reads)."""
+    with check_archive(db) as archive:
+        archived = set(archive.articles.sites())
+    return [name for name in profile_names() if name in archived]
+
+
 def cmd_refresh_views(args: argparse.Namespace) -> int:
+    names = args.sites or sites_with_articles(args.db)
+    if not names:
+        print(
+            f"pingan refresh-views: {args.db} holds no articles of a profile site yet: "
+            f"nothing to read (crawl first)",
+            file=sys.stderr,
+        )
+        return EXIT_OK
     try:
-        profiles = [load_profile(name) for name in args.sites or profile_names()]
+        profiles = [load_profile(name) for name in names]
     except ProfileError as exc:
         return fail("refresh-views", str(exc))
     if args.base_url:
@@ -190,9 +236,11 @@ def add_refresh_views(command: AddCommand) -> None:
         cmd_refresh_views,
         "read the view counts of recent articles again (a new row per reading)",
     )
-    refresh.add_argument("sites", nargs="*", help="profile names (default: all)")
     refresh.add_argument(
-        "--days", type=int, default=7, help="articles published in the last N days"
+        "sites", nargs="*", help="profile names (default: every site the archive has articles of)"
+    )
+    refresh.add_argument(
+        "--days", type=count_arg(1), default=7, help="articles published in the last N days"
     )
     refresh.add_argument("--base-url", default="")
     refresh.add_argument("--log-level", default="INFO")
@@ -215,8 +263,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def add_serve(command: AddCommand) -> None:
     serve = command("serve", cmd_serve, "serve a sample site on 127.0.0.1 for scrapy crawl")
     serve.add_argument("--fixtures", default=str(SAMPLE_SITE))
-    serve.add_argument("--port", type=int, default=8765)
-    serve.add_argument("--delay", type=float, default=0.0, help="seconds per response")
+    serve.add_argument("--port", type=count_arg(1, 65535), default=8765)
+    serve.add_argument("--delay", type=seconds_arg, default=0.0, help="seconds per response")
 
 
 def cmd_crawl_redis(args: argparse.Namespace) -> int:
@@ -224,15 +272,16 @@ def cmd_crawl_redis(args: argparse.Namespace) -> int:
     from pingan_crawler.crawl.run import work
     from pingan_crawler.distributed.connection import redis_problem, require_redis
 
-    if args.start_url:
-        return fail("crawl", "--start-url cannot be shared with --redis workers; name a site")
     try:
         require_redis()
-        jobs = crawl_jobs(args)
-    except (ProfileError, ValueError, RuntimeError) as exc:
+    except RuntimeError as exc:
         return fail("crawl", str(exc))
     if problem := redis_problem(args.redis):
         return fail("crawl", problem, EXIT_ERRORS)
+    try:
+        jobs = shared_jobs(args)
+    except (ProfileError, ValueError) as exc:
+        return fail("crawl", str(exc))
     result = work(
         jobs,
         args.db,
@@ -245,6 +294,35 @@ def cmd_crawl_redis(args: argparse.Namespace) -> int:
     if result.exit_code != EXIT_OK:
         print(f"pingan crawl: see {result.log_file}", file=sys.stderr)
     return result.exit_code
+
+
+def shared_jobs(args: argparse.Namespace) -> list[CrawlArgs]:
+    """A worker's jobs: a site with no profile takes its start URLs from the run in Redis
+    (given with ``--start-url``, or named by its host once a first worker left them there)."""
+    from dataclasses import replace
+
+    from pingan_crawler.distributed.starturls import profile_from_redis, shared_profile
+
+    try:
+        jobs = crawl_jobs(args)
+    except ProfileError:
+        if args.start_url or args.all:
+            raise
+        found = []
+        for name in args.sites:  # a name that is no profile may be a run's host
+            try:
+                found.append(load_profile(name))
+            except ProfileError:
+                found.append(profile_from_redis(args.redis, name))
+        since = parse_since(args.since) if args.since else None
+        jobs = [CrawlArgs(p, args.full, args.max_pages, since) for p in found]
+    shared = []
+    for job in jobs:
+        profile, note = shared_profile(args.redis, job.profile)
+        if note:
+            print(f"pingan crawl: {note}", file=sys.stderr)
+        shared.append(replace(job, profile=profile))
+    return shared
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -260,6 +338,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     if problem := redis_problem(args.redis):
         return fail("ingest", problem, EXIT_ERRORS)
+    check_archive(args.db, must_exist=False).close()  # a bad --db: one line, not a traceback
     ingest = Ingest(args.redis, args.db)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: ingest.stop())
@@ -280,7 +359,7 @@ def add_ingest(command: AddCommand) -> None:
     ingest.add_argument("--redis", metavar="URL", required=True, help="redis://HOST:PORT/DB")
     ingest.add_argument(
         "--max-idle",
-        type=float,
+        type=seconds_arg,
         default=0,
         help="exit after the queue stayed empty this many seconds (default: run until stopped)",
     )

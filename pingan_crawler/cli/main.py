@@ -6,7 +6,15 @@ import argparse
 import sys
 
 from pingan_crawler.cli import analysis, archive, crawling, profile, sites, trends
-from pingan_crawler.cli.common import DEFAULT_DB, EXIT_OK, default_db, silence_stdout
+from pingan_crawler.cli.common import (
+    DEFAULT_DB,
+    EXIT_OK,
+    EXIT_USAGE,
+    ArchiveUnavailable,
+    archive_problem,
+    default_db,
+    silence_stdout,
+)
 
 MODULES = (crawling, archive, sites, profile, analysis, trends)
 
@@ -34,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; an archive or file that cannot be used is one line and exit code 2."""
+    import sqlite3
+
     args = build_parser().parse_args(argv)
     try:
         code = args.func(args)
@@ -42,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `pingan sites | head`: the reader has seen enough
         silence_stdout()
         return EXIT_OK
+    except ArchiveUnavailable as exc:
+        message = str(exc)
+    except (sqlite3.Error, OSError) as exc:  # met after opening: damage, a full disk …
+        message = archive_problem(args.db, exc)
+    print(f"pingan {args.command}: {message}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

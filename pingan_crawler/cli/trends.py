@@ -21,6 +21,7 @@ from pingan_crawler.cli.common import (
     add_filters,
     filters_of,
     open_archive,
+    output_path,
     silence_stdout,
 )
 
@@ -103,6 +104,12 @@ def cmd_trends(args: argparse.Namespace) -> int:
     if args.chart and Path(args.chart).suffix.lower() not in (".png", ".svg"):
         print(f"pingan trends: --chart {args.chart}: give a .png or .svg file", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        if args.chart:
+            output_path(args.chart, args.force)
+    except ValueError as exc:
+        print(f"pingan trends: --chart {exc}", file=sys.stderr)
+        return EXIT_USAGE
     archive = open_archive(args, "trends")
     if archive is None:
         return EXIT_USAGE
@@ -155,7 +162,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     try:
         require_vl_convert()
-    except ChartError as exc:
+        output_path(args.output, args.force)
+    except (ChartError, ValueError) as exc:
         print(f"pingan report: {exc}", file=sys.stderr)
         return EXIT_USAGE
     archive = open_archive(args, "report")
@@ -226,11 +234,13 @@ def register(command: AddCommand) -> None:
     trends.add_argument(
         "--chart", metavar="FILE", help="also draw a line chart: FILE.png or FILE.svg"
     )
+    trends.add_argument("--force", action="store_true", help="overwrite an existing chart file")
 
     report = command(
         "report", cmd_report, "one HTML page of charts and tables that opens with no network"
     )
     report.add_argument("-o", "--output", required=True, help="the page to write, e.g. r.html")
+    report.add_argument("--force", action="store_true", help="overwrite an existing file")
     add_filters(report)
     _add_topics(report, words_flag=True)
     report.add_argument(

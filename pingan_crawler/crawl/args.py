@@ -31,16 +31,16 @@ def parse_flag(value: str) -> bool:
     return str(value).strip().lower() not in ("", "0", "false", "no")
 
 
-def parse_count(name: str, value: str) -> int | None:
-    """``-a max_pages=N``: a non-negative whole number, or None when empty."""
+def parse_count(name: str, value: str, minimum: int = 1) -> int | None:
+    """``-a max_pages=N``: a whole number of at least ``minimum``, or None when empty."""
     if not str(value).strip():
         return None
     try:
         count = int(value)
     except ValueError:
-        count = -1
-    if count < 0:
-        raise ValueError(f"{name}={value!r} is not a whole number (0 or more)")
+        count = minimum - 1
+    if count < minimum:
+        raise ValueError(f"{name}={value!r} is not a whole number ({minimum} or more)")
     return count
 
 

@@ -15,7 +15,13 @@ from datetime import datetime
 from pathlib import Path
 
 from pingan_crawler.crawl.args import CrawlArgs, Job, RefreshArgs, job_from_strings
-from pingan_crawler.crawl.summary import exit_code, summary, worker_exit_code, worker_summary
+from pingan_crawler.crawl.summary import (
+    exit_code,
+    summary,
+    views_summary,
+    worker_exit_code,
+    worker_summary,
+)
 from pingan_crawler.lock import crawl_locks
 from pingan_crawler.parsing.urls import is_loopback
 
@@ -69,6 +75,7 @@ def run_crawls(
     settings = Settings()
     settings.setmodule("pingan_crawler.settings", priority="project")
     settings.set("PINGAN_DB", db, priority="cmdline")
+    settings.set("PINGAN_SUMMARY_ON_CLOSE", False, priority="cmdline")  # the caller prints it
     for key, value in (settings_overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     process = CrawlerProcess(settings)
@@ -97,7 +104,10 @@ class CrawlResult:
         if self.redis_url:
             return [worker_summary(j.site, self.stats[j.site], self.redis_url) for j in self.jobs]
         return [
-            summary(j.site, len(j.profile.sections), self.stats[j.site], self.db) for j in self.jobs
+            summary(j.site, len(j.profile.sections), self.stats[j.site], self.db)
+            if isinstance(j, CrawlArgs)
+            else views_summary(j.site, self.stats[j.site], self.db)
+            for j in self.jobs
         ]
 
     @property

@@ -39,15 +39,71 @@ def blocked_note(stats: Stats) -> str:
     )
 
 
+def _count(stats: Stats, key: str) -> int:
+    return int(stats.get(key, 0) or 0)
+
+
+def warnings_of(stats: Stats) -> int:
+    """Error rows that do not fail the run: list pages heuristics found that failed (a nav
+    link guessed from a homepage answering 404)."""
+    return _count(stats, "archive/warnings/heuristic")
+
+
+def errors_note(stats: Stats) -> str:
+    errors, warnings = _count(stats, "archive/errors"), warnings_of(stats)
+    if not warnings:
+        return f"{errors} errors"
+    return f"{errors} errors ({warnings} of them warnings: links found by heuristics that failed)"
+
+
+def limits_note(stats: Stats) -> str:
+    """What the summary adds when a bound of the crawl was reached (docs/crawl-side.md)."""
+    notes = []
+    if paused := stats.get("archive/paused_url"):
+        notes.append(
+            f"PAUSED: {paused} asked to wait {stats.get('archive/paused_seconds', '?')} s "
+            f"(Retry-After): site stopped for this run, crawl it again after that"
+        )
+    if limited := _count(stats, "archive/rate_limited") - (1 if paused else 0):
+        notes.append(f"{limited} pages not retried: Retry-After over PINGAN_RETRY_MAX_WAIT")
+    if cap := stats.get("archive/capped/requests"):
+        notes.append(f"stopped at {cap} requests (PINGAN_HEURISTIC_MAX_REQUESTS)")
+    if capped := _count(stats, "archive/capped/list_pages"):
+        notes.append(f"{capped} sections stopped at PINGAN_HEURISTIC_MAX_LIST_PAGES")
+    if repeating := _count(stats, "archive/stopped/nothing_new"):
+        notes.append(f"{repeating} sections stopped paging at pages that brought nothing new")
+    if cut := _count(stats, "archive/capped/article_pages"):
+        notes.append(f"{cut} multi-page articles cut at PINGAN_MAX_ARTICLE_PAGES")
+    return "".join(f"; {note}" for note in notes)
+
+
 def summary(site: str, sections: int, stats: Stats, db: str) -> str:
     """The line a local crawl prints per site."""
     get = stats.get
     return (
-        f"{site}: {sections} sections, {get('downloader/response_count', 0)} pages fetched, "
-        f"{get('archive/new', 0)} articles stored, {get('archive/updated', 0)} updated, "
-        f"{get('archive/duplicate', 0)} duplicates merged, {get('archive/errors', 0)} errors "
-        f"({finish_reason(stats)}) → {db}"
-    ) + blocked_note(stats)
+        (
+            f"{site}: {sections} sections, {get('downloader/response_count', 0)} pages fetched, "
+            f"{get('archive/new', 0)} articles stored, {get('archive/updated', 0)} updated, "
+            f"{get('archive/duplicate', 0)} duplicates merged, {errors_note(stats)} "
+            f"({finish_reason(stats)}) → {db}"
+        )
+        + blocked_note(stats)
+        + limits_note(stats)
+    )
+
+
+def views_summary(site: str, stats: Stats, db: str) -> str:
+    """The line ``pingan refresh-views`` prints per site: how many readings it took."""
+    get = stats.get
+    return (
+        (
+            f"{site}: {get('archive/view_readings', 0)} view readings of recent articles, "
+            f"{get('downloader/response_count', 0)} pages fetched, {errors_note(stats)} "
+            f"({finish_reason(stats)}) → {db}"
+        )
+        + blocked_note(stats)
+        + limits_note(stats)
+    )
 
 
 def worker_summary(site: str, stats: Stats, redis_url: str) -> str:
@@ -65,7 +121,7 @@ def site_exit_code(stats: Stats, errors: int | None = None) -> int:
     """One site's outcome; ``errors`` overrides the archive's error count (a worker's)."""
     reason = finish_reason(stats)
     if errors is None:
-        errors = int(stats.get("archive/errors", 0) or 0)
+        errors = _count(stats, "archive/errors") - warnings_of(stats)
     if reason == "interrupted":
         return EXIT_INTERRUPTED
     if stats.get("archive/blocked"):

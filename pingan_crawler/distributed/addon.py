@@ -42,6 +42,8 @@ class DistributedAddon:
         # List pages must be fetched again on every run; the persistent dupefilter would drop
         # them after the first.
         _override(settings, "PINGAN_LIST_PAGES_DONT_FILTER", True)
+        # Another worker may fetch a list page's articles: page on without waiting for them.
+        _override(settings, "PINGAN_PAGE_AFTER_ARTICLES", False)
         # Workers read "already archived" from the writer's mirror in Redis, not from SQLite.
         _override(settings, "PINGAN_STATE_READER", f"{_COMPONENT}.worker.RedisMirror")
         _override(settings, "ITEM_PIPELINES", {f"{_COMPONENT}.worker.RedisItemPipeline": 300})

@@ -51,5 +51,9 @@ class SiteKeys:
         return self._key("walked")
 
     @property
+    def start_urls(self) -> str:  # JSON list: a site with no profile is crawled from these
+        return self._key("start_urls")
+
+    @property
     def pending(self) -> str:  # mirror of "listed but not archived": url → section
         return self._key("pending")

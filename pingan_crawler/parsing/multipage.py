@@ -4,6 +4,10 @@ CMSes split long articles over ``<id>_2.html`` (DedeCMS, EmpireCMS, PHPCMS stati
 ``show-<catid>-<id>-2.html`` (PHPCMS), ``…&Page=2`` (PowerEasy ASP). A link is a later page of
 this article when, with its page number taken off, it is this article's URL (or this article's
 page 1). The number must be small: a TRS id such as ``t20220405_24040021`` is not a page.
+
+A pager may claim more than it is worth (共1000页 on every page, each linking the next), so a
+crawl joins at most ``limit`` pages (the spider's ``PINGAN_MAX_ARTICLE_PAGES``) and stops at a
+page that repeats an earlier one; :func:`cut_warning` is what the stored article then says.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from urllib.parse import urljoin
 from pingan_crawler.parsing.model import Article
 from pingan_crawler.parsing.urls import canonical_url
 
-MAX_PAGES = 200
+MAX_PAGES = 200  # a page number beyond this is no page number
 _SUFFIX = re.compile(r"^(?P<base>.*?)_(?P<page>\d{1,3})(?P<ext>\.[a-z]{3,5})$", re.IGNORECASE)
 _SHOW = re.compile(r"^(?P<base>.*/show-\d+-\d+)-(?P<page>\d{1,3})(?P<ext>\.html?)$")
 _QUERY = re.compile(r"(?P<sep>[?&])page=(?P<page>\d{1,3})(?=&|$)", re.IGNORECASE)
@@ -61,14 +65,41 @@ def later_pages(hrefs: list[str], article_url: str) -> tuple[str, ...]:
     return tuple(sorted(found, key=found.__getitem__))
 
 
-def next_missing_page(pages: list[Article]) -> str | None:
+def next_missing_page(pages: list[Article], limit: int = MAX_PAGES) -> str | None:
     """The lowest-numbered later page that the pages fetched so far link to and that is not
-    fetched yet (a pager may show only the pages around the current one)."""
-    fetched = {page.url for page in pages}
-    wanted = {url for page in pages for url in page.continuations if url not in fetched}
-    if not wanted or len(pages) >= MAX_PAGES:
+    fetched yet (a pager may show only the pages around the current one); None once
+    ``limit`` pages are read (see :func:`cut_warning`)."""
+    wanted = _wanted(pages)
+    if not wanted or len(pages) >= limit:
         return None
     return min(wanted, key=lambda url: page_key(url)[1] or 0)
+
+
+def _wanted(pages: list[Article]) -> set[str]:
+    fetched = {page.url for page in pages}
+    return {url for page in pages for url in page.continuations if url not in fetched}
+
+
+def cut_warning(pages: list[Article], limit: int) -> str | None:
+    """The warning of an article cut at ``limit`` pages while its pager links further, or
+    None when nothing was left out."""
+    wanted = _wanted(pages)
+    if len(pages) < limit or not wanted:
+        return None
+    following = min(wanted, key=lambda url: page_key(url)[1] or 0)
+    return (
+        f"multi-page article cut at {limit} pages (PINGAN_MAX_ARTICLE_PAGES): its pager "
+        f"links further, from {following}; the rest was not fetched"
+    )
+
+
+def repeats_earlier_page(pages: list[Article]) -> Article | None:
+    """The earlier page whose body the last page repeats, if any (a pager serving one page
+    under many numbers: the article ends before the repeat)."""
+    *earlier, last = pages
+    if not last.body:
+        return None
+    return next((page for page in earlier if page.body == last.body), None)
 
 
 def join_pages(first: Article, rest: list[Article]) -> Article:

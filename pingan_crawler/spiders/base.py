@@ -4,10 +4,14 @@ archive's incremental state, and failed requests turned into error items."""
 from __future__ import annotations
 
 import inspect
+import os
+import sys
 from typing import ClassVar
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import BaseSettings, Settings
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
@@ -17,6 +21,11 @@ from pingan_crawler.failures import already_handled, describe_failure
 from pingan_crawler.items import PageError
 from pingan_crawler.parsing.counters import read_counter
 from pingan_crawler.parsing.meta import parse_view_count
+
+
+def _scrapy_command_line() -> bool:
+    """Is this process ``scrapy crawl …`` (and not a program that runs Scrapy itself)?"""
+    return "scrapy.commands.crawl" in sys.modules
 
 
 class ProfileSpider(scrapy.Spider):
@@ -38,6 +47,45 @@ class ProfileSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.args = args
         self.profile = args.profile
+        self.requests_made = 0  # requests this spider asked for (caps count them)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args, **kwargs):
+        """The spider, with loopback speed when its site is fetched from this machine.
+
+        ``scrapy crawl`` with a bad ``-a`` value ends here with one line and exit code 2,
+        before anything is opened or fetched (Scrapy would print an asyncio traceback).
+        """
+        from pingan_crawler.crawl.run import is_loopback, loopback_settings
+        from pingan_crawler.sites import ProfileError
+
+        try:
+            spider = super().from_crawler(crawler, *args, **kwargs)
+        except (ProfileError, ValueError) as exc:
+            if not _scrapy_command_line():
+                raise
+            print(f"scrapy crawl {cls.name}: {exc}", file=sys.stderr, flush=True)
+            os._exit(2)  # the reactor is not running yet: nothing to close or finish
+        fetched_from = spider.profile.mirror_url or spider.profile.base_url
+        if is_loopback(fetched_from) and not crawler.settings.frozen:
+            for name, value in loopback_settings(fetched_from).items():
+                crawler.settings.set(name, value, priority="spider")  # -s still wins
+        return spider
+
+    @property
+    def config(self) -> BaseSettings:
+        """The crawler's settings (the project's defaults for a spider made without one)."""
+        if getattr(self, "settings", None) is None:
+            defaults = Settings()
+            defaults.setmodule("pingan_crawler.settings", priority="project")
+            self.settings = defaults
+        return self.settings
+
+    def count(self, key: str, value: int = 1) -> None:
+        """Add to a crawl stat (``archive/…``), which the summary line reads."""
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None:
+            crawler.stats.inc_value(key, value)
 
     def check_strings(self, others: dict) -> None:
         """Refuse ``-a`` arguments this spider used to take but no longer does."""
@@ -52,14 +100,24 @@ class ProfileSpider(scrapy.Spider):
         return ArchiveState(self.settings.get("PINGAN_DB"))
 
     def request(
-        self, public_url: str, callback, errback=None, dont_filter: bool = False, **cb_kwargs
+        self,
+        public_url: str,
+        callback,
+        errback=None,
+        dont_filter: bool = False,
+        meta: dict | None = None,
+        priority: int = 0,
+        **cb_kwargs,
     ) -> scrapy.Request:
+        self.requests_made += 1
         return scrapy.Request(
             self.profile.to_mirror(public_url),
             callback=callback,
             errback=errback or self.failed,
             cb_kwargs=cb_kwargs,
             dont_filter=dont_filter,
+            meta=meta,
+            priority=priority,
         )
 
     def fetched(self, response: Response) -> Fetched:
