@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pingan_crawler.cli import analysis, archive, crawling, sites
+from pingan_crawler.cli import analysis, archive, changes, crawling, sites
 from pingan_crawler.cli.common import DEFAULT_DB, EXIT_OK, default_db, silence_stdout
 
-MODULES = (crawling, archive, sites, analysis)
+MODULES = (crawling, archive, sites, analysis, changes)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,14 +15,21 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pingan_crawler.crawl.args import CrawlArgs, Job, RefreshArgs, job_from_strings
-from pingan_crawler.crawl.summary import exit_code, summary, worker_exit_code, worker_summary
+from pingan_crawler.crawl.args import CrawlArgs, Job, RecheckArgs, RefreshArgs, job_from_strings
+from pingan_crawler.crawl.summary import (
+    exit_code,
+    recheck_summary,
+    summary,
+    worker_exit_code,
+    worker_summary,
+)
 from pingan_crawler.lock import crawl_locks
 
 # The spider that carries out each kind of job.
 SPIDERS = {
     CrawlArgs: "pingan_crawler.spiders.pingan.PinganSpider",
     RefreshArgs: "pingan_crawler.spiders.views.RefreshViewsSpider",
+    RecheckArgs: "pingan_crawler.spiders.recheck.RecheckSpider",
 }
 
 
@@ -102,7 +109,10 @@ class CrawlResult:
         if self.redis_url:
             return [worker_summary(j.site, self.stats[j.site], self.redis_url) for j in self.jobs]
         return [
-            summary(j.site, len(j.profile.sections), self.stats[j.site], self.db) for j in self.jobs
+            recheck_summary(j.site, self.stats[j.site], self.db)
+            if isinstance(j, RecheckArgs)
+            else summary(j.site, len(j.profile.sections), self.stats[j.site], self.db)
+            for j in self.jobs
         ]
 
     @property
@@ -149,7 +159,8 @@ def crawl(
     Raises :class:`~pingan_crawler.lock.LockHeld` when another live run holds a site.
     """
     sites = [job.site for job in jobs]
-    log_file = log_file_for(db, sites)
+    kind = "recheck" if all(isinstance(job, RecheckArgs) for job in jobs) else "crawl"
+    log_file = log_file_for(db, sites, kind)
     overrides = {**_run_settings(jobs, log_file, log_level, progress), **(settings or {})}
     with crawl_locks(db, sites) as stale:
         for site, holder in stale.items():
