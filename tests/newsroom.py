@@ -85,13 +85,14 @@ class NewsSite:
         self.moved: dict[str, str] = {}  # new path → article path (an article moved)
         self.log: list[tuple[str, str | None, str | None, int]] = []  # path, INM, IMS, status
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
+        self._httpd: ThreadingHTTPServer | None = None  # made by start(); pages render without
         self._requests = 0
+        self.clock = time.time  # the time in the footers (tests may set it)
 
     # -- what the test does between runs ---------------------------------------------------------
     @property
     def base_url(self) -> str:
+        assert self._httpd is not None, "start() the site first"
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
@@ -187,7 +188,7 @@ class NewsSite:
         hot = list(self.articles)
         hot = hot[rotation % len(hot) :] + hot[: rotation % len(hot)]
         sidebar = "".join(f"<li><a href='{a.path}'>{a.title}</a></li>" for a in hot[:5])
-        now = time.strftime("%Y年%m月%d日 %H:%M:%S", time.localtime(made or time.time()))
+        now = time.strftime("%Y年%m月%d日 %H:%M:%S", time.localtime(made or self.clock()))
         return (
             "<!DOCTYPE html><html><head><meta charset='utf-8'>"
             f"<title>{title}_{SITE}</title></head><body>"
@@ -258,6 +259,8 @@ class NewsSite:
         return 200, validators, body
 
     def start(self) -> NewsSite:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd.daemon_threads = True
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return self
 

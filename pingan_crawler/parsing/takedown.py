@@ -58,12 +58,12 @@ def redirect_removal(
     """
     if same_page(article_url, target):
         return None
-    if is_homepage(target):
-        return f"redirected to the homepage {target}"
     if another_article:
         return f"redirected to another article {target}"
     if list_page:
         return f"redirected to the list page {target}"
+    if is_homepage(target) and not urlsplit(target).query:  # /index.asp?id=3 is no homepage
+        return f"redirected to the homepage {target}"
     same_site = urlsplit(target).netloc.removeprefix("www.") == urlsplit(
         profile.base_url
     ).netloc.removeprefix("www.")

@@ -1,10 +1,15 @@
-"""Articles and what is known about them: ``articles`` (one row per article, its parsed fields
-and its full-text index ``articles_fts``), ``article_urls`` (every URL it was found under),
-``listings`` (which section lists which URL) and ``view_counts`` (each reading of its views).
+"""Articles and what is known about them: ``articles`` (one row per article, its latest
+version's fields, its status and its full-text index ``articles_fts``), ``article_versions``
+(every distinct version), ``article_changes`` (every edit, removal and restore seen),
+``article_urls`` (every URL it was found under), ``listings`` (which section lists which URL)
+and ``view_counts`` (each reading of its views).
 
-:meth:`Articles.write` is the one place an article row is inserted or changed by a crawl: a
-known URL updates its article, a new URL whose body is archived becomes another URL of that
-article, anything else is a new article. ``articles.cluster_id`` belongs to storage/reposts.py.
+:meth:`Articles.write` is the one place an article row is inserted or changed by a crawl or a
+recheck: a known URL that now says something else gets a new version (an ``edited`` change), a
+removed one seen live again is ``restored``, a new URL whose body is archived becomes another
+URL of that article, anything else is a new article with its first version.
+:meth:`Articles.mark_removed` and :meth:`Articles.mark_unmodified` record what ``pingan
+recheck`` sees without a page to parse. ``articles.cluster_id`` belongs to storage/reposts.py.
 """
 
 from __future__ import annotations

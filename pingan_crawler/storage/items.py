@@ -13,8 +13,10 @@ of middlewares and extensions all store through these:
 - :func:`accept`: what the three pipelines do, for a writer without Scrapy: validate,
   identify, drop a repeat of the run, write.
 
-Each returns an :class:`Outcome`. An article, its URL, its snapshots, its view-count reading
-and its repost cluster are written together or not at all.
+Each returns an :class:`Outcome`. An article, its URL, its snapshots, its view-count reading,
+its new version if it was edited, and its repost cluster are written together or not at all.
+``pingan recheck``'s :class:`ArticleGone` (a takedown) and :class:`ArticleUnmodified` (a 304)
+are items too.
 """
 
 from __future__ import annotations
