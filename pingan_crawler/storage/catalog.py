@@ -264,7 +264,7 @@ TABLES = (
             "requests": "requests made",
             "pages": "responses received",
             "articles_new": "new articles stored",
-            "articles_updated": "archived articles whose body changed",
+            "articles_updated": "archived articles found edited (each a new version)",
             "duplicates": "new URLs of archived articles",
             "errors": "errors rows written",
             "stats": "JSON object of the run's Scrapy stats",
