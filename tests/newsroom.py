@@ -34,6 +34,8 @@ TOPICS = (
     ("东湖法院发布年度十大典型案例", "法院"),
     ("禁毒志愿者走进企业讲授识毒防毒知识", "禁毒"),
     ("市公安局举行新警入职宣誓仪式", "队伍"),
+    ("消防救援支队开展高层建筑灭火演练", "消防"),
+    ("司法所调解一起邻里宅基地纠纷", "调解"),
 )
 # A challenge page like 瑞数's (412, a $_ts bootstrap script), in our own bytes.
 RUISHU_BODY = (
@@ -135,6 +137,10 @@ class NewsSite:
         headers = {"Content-Type": "text/html", "Set-Cookie": "NfBCSins2OywS=9f1e; path=/"}
         self._answer(n, Answer(412, RUISHU_BODY, headers))
 
+    def serve_homepage(self, n: int) -> None:
+        """The article's URL answers 200 with the homepage (a takedown without a 404)."""
+        self._answer(n, Answer(200, self.homepage(), {"Content-Type": "text/html; charset=utf-8"}))
+
     def fail(self, n: int, status: int = 500) -> None:
         self._answer(n, Answer(status, b"server error", {"Content-Type": "text/plain"}))
 
@@ -225,7 +231,19 @@ class NewsSite:
         return self._chrome("新闻中心", f"<h2>新闻中心</h2><ul class='list'>{rows}</ul>").encode()
 
     def homepage(self) -> bytes:
-        return self._chrome("首页", "<h2>欢迎访问平安东湖网</h2><p>要闻速递</p>").encode()
+        """A front page: headlines with their lead paragraphs, and a notice board."""
+        teasers = "".join(
+            f"<div class='teaser'><h3><a href='{a.path}'>{a.title}</a></h3>"
+            f"<p>{a.paragraphs[0]}</p></div>"
+            for a in self.articles[-3:]
+        )
+        board = (
+            "<div class='board'><h3>通知公告</h3><p>关于开展二〇二四年度平安建设满意度调查的公告："
+            "为了解群众对平安建设工作的意见和建议，市委政法委将于近期开展入户调查，请广大市民"
+            "支持配合。</p><p>本网将于每周五晚间进行系统维护，届时部分栏目可能无法访问。</p></div>"
+        )
+        main = f"<h2>欢迎访问平安东湖网</h2><div class='news'>{teasers}</div>{board}"
+        return self._chrome("首页", main).encode()
 
     # -- serving ---------------------------------------------------------------------------------
     def answer(self, raw_path: str, headers) -> tuple[int, dict[str, str], bytes]:

@@ -25,7 +25,8 @@ from pingan_crawler.parsing.dates import SHANGHAI
 
 pytestmark = pytest.mark.slow
 
-STATIC = (0, 2, 4, 6, 8)  # served with ETag / Last-Modified
+STATIC = (0, 2, 4, 6, 8, 10)  # served with ETag / Last-Modified
+ARTICLES = 11
 MOVED = "/xwzx/archive/t20240715_1006.html"
 
 
@@ -58,7 +59,7 @@ def runs(tmp_path_factory):
     """Every run of the story, in order: name → (result, server log), plus the site and db."""
     db = tmp_path_factory.mktemp("recheck") / "pingan.db"
     story: dict = {"db": db}
-    with NewsSite() as site:
+    with NewsSite(ARTICLES) as site:
         story["site"] = site
         story["crawl"] = run_pingan("crawl", "--start-url", site.list_url, "--db", str(db), db=db)
         story["quiet"] = recheck(site, db, "--all")
@@ -75,6 +76,7 @@ def runs(tmp_path_factory):
         body[1] = body[1].replace("犯罪嫌疑人20名", "犯罪嫌疑人26名")
         site.edit(8, paragraphs=body)
         site.redirect(9, site.articles[9].path + "?from=timeline", 302)
+        site.serve_homepage(10)
         story["takedowns"] = recheck(site, db, "--all")
         story["changes"] = changes_json(db)
 
@@ -114,17 +116,17 @@ def runs(tmp_path_factory):
 
 def test_the_crawl_archived_every_article(runs):
     assert runs["crawl"].returncode == 0, runs["crawl"].stderr
-    assert query(runs["db"], "SELECT count(*) FROM articles") == [(10,)]
+    assert query(runs["db"], "SELECT count(*) FROM articles") == [(ARTICLES,)]
 
 
 def test_unchanged_articles_cost_a_conditional_request_each(runs):
     result, log = runs["quiet"]
     assert result.returncode == 0, result.stderr
     assert result.stdout.split(" → ")[0].endswith(
-        "10 rechecked, 0 edited, 0 removed, 0 restored, 0 errors (finished)"
+        "11 rechecked, 0 edited, 0 removed, 0 restored, 0 errors (finished)"
     )
     site = runs["site"]
-    for n in range(10):
+    for n in range(ARTICLES):
         (request,) = [entry for entry in log if entry[0] == site.articles[n].path]
         _path, if_none_match, if_modified_since, status = request
         if n in STATIC:
@@ -137,7 +139,7 @@ def test_unchanged_articles_cost_a_conditional_request_each(runs):
 def test_every_takedown_and_edit_is_found_and_nothing_else(runs):
     result, _log = runs["takedowns"]
     assert result.returncode == 0, result.stderr
-    assert "10 rechecked, 2 edited, 5 removed, 0 restored, 0 errors" in result.stdout
+    assert "11 rechecked, 2 edited, 6 removed, 0 restored, 0 errors" in result.stdout
     site = runs["site"]
     found = {(c["url"], c["kind"]) for c in runs["changes"]}
     assert found == {
@@ -146,6 +148,7 @@ def test_every_takedown_and_edit_is_found_and_nothing_else(runs):
         (site.url(2), "removed"),
         (site.url(3), "removed"),
         (site.url(4), "removed"),
+        (site.url(10), "removed"),
         (site.url(7), "edited"),
         (site.url(8), "edited"),
     }
@@ -155,6 +158,7 @@ def test_every_takedown_and_edit_is_found_and_nothing_else(runs):
     assert "信息不存在" in by_url[site.url(2)]["detail"]
     assert "homepage" in by_url[site.url(3)]["detail"]
     assert "another article" in by_url[site.url(4)]["detail"]
+    assert "now shows another page ('平安东湖网')" in by_url[site.url(10)]["detail"]
     assert set(runs["changes"][0]) >= {
         "url",
         "site",
@@ -203,7 +207,7 @@ def test_restored_articles_are_restored_and_a_changed_text_is_also_an_edit(runs)
     )
     assert rows == [("removed", 200), ("restored", 200), ("edited", 200)]
     statuses = dict(query(runs["db"], "SELECT url, status FROM articles"))
-    assert [n for n in range(10) if statuses[site.url(n)] == "removed"] == [1, 4]
+    assert [n for n in range(ARTICLES) if statuses[site.url(n)] == "removed"] == [1, 4, 10]
 
 
 def test_nothing_is_fetched_that_is_not_due(runs):
@@ -253,11 +257,15 @@ def test_a_challenge_stops_the_site_and_is_never_a_takedown(runs):
 
 def test_a_full_crawl_that_finds_an_edit_records_a_version(runs):
     site = runs["site"]
-    assert runs["full"].returncode == 1  # one error: the article taken down with a 410
+    assert runs["full"].returncode == 1  # the article taken down with a 410 is a crawl error
     errors = query(
         runs["db"], "SELECT url, kind FROM errors WHERE crawl_id = (SELECT max(id) FROM crawls)"
     )
     assert errors == [(site.url(1), "http_status")]
+    # the homepage still served at article 10's URL is no edit of it, to a crawl either
+    assert query(runs["db"], "SELECT status FROM articles WHERE url = ?", [site.url(10)]) == [
+        ("removed",)
+    ]
     rows = query(
         runs["db"],
         "SELECT c.changes, k.args FROM article_changes c JOIN articles a ON a.id = c.article_id "
@@ -284,7 +292,7 @@ def test_a_full_crawl_that_finds_an_edit_records_a_version(runs):
 def test_changes_filters_and_formats(runs):
     db = runs["db"]
     removed = changes_json(db, "--kind", "removed")
-    assert {c["kind"] for c in removed} == {"removed"} and len(removed) == 5
+    assert {c["kind"] for c in removed} == {"removed"} and len(removed) == 6
     assert changes_json(db, "--since", "2000-01-01", "--until", "2000-12-31") == []
     _code, table, _err = pingan("changes", "--db", str(db))
     assert "title: " in table and "→" in table
@@ -345,6 +353,6 @@ def test_datasette_lists_removed_and_edited_articles(runs):
         edited = get("/pingan/edited_articles.json?_shape=array")
     finally:
         loop.close()
-    assert {r["url"] for r in removed} == {site.url(1), site.url(4)}
+    assert {r["url"] for r in removed} == {site.url(1), site.url(4), site.url(10)}
     assert {r["url"] for r in edited} == {site.url(2), site.url(7), site.url(8)}
     assert all(json.loads(r["changes"]) for r in edited)

@@ -122,6 +122,22 @@ def test_a_field_the_parser_reads_differently_is_no_edit(archive, site):
     assert edit["changes"] == {"editor": [editor, "吴思"]}
 
 
+def test_another_page_served_at_the_url_is_a_removal_not_an_edit(archive, site):
+    """A --full crawl finds the homepage (200) where the article was: no new version."""
+    store(archive, None, fetch(site, 6))
+    page = fetch(site, 6)
+    home = site.homepage()
+    parsed = replace(extract_article(home, page.article.url, None, "text/html"), site=SITE)
+    snapshot = replace(page.snapshot, body=home)
+    assert store(archive, None, ArticlePage(SITE, None, snapshot, parsed)) is Outcome.REMOVED
+    (change,) = changes(archive)
+    assert change["kind"] == "removed" and "now shows another page" in change["detail"]
+    article_id = archive.articles.id_of(url_of(site, 6))
+    assert len(archive.articles.versions(article_id)) == 1
+    title = archive.db.execute("SELECT title FROM articles").fetchone()[0]
+    assert title == site.articles[6].title  # the article's text stays as it was
+
+
 def test_removed_then_still_removed_then_restored(archive, site):
     store(archive, None, fetch(site, 2))
     url = url_of(site, 2)

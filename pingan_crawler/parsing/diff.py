@@ -165,10 +165,33 @@ def is_edit(changes: Mapping[str, list]) -> bool:
 
 
 def similarity(old: str, new: str) -> float:
-    """How much of two bodies is the same text (0 to 1, by paragraphs): tells a page that
-    moved from another article a redirect now shows."""
+    """How much of two bodies is the same text, 0 to 1: the larger of the share of equal
+    paragraphs and the share of the shorter text's 4-character runs found in the other (so an
+    article edited in every paragraph is still itself, and another page is not)."""
     keys_old = [fold(line) for line in passages(old)]
     keys_new = [fold(line) for line in passages(new)]
     if not keys_old or not keys_new:
         return 0.0
-    return difflib.SequenceMatcher(None, keys_old, keys_new, autojunk=False).ratio()
+    by_paragraph = difflib.SequenceMatcher(None, keys_old, keys_new, autojunk=False).ratio()
+    grams_old, grams_new = _grams("".join(keys_old)), _grams("".join(keys_new))
+    if not grams_old or not grams_new:
+        return by_paragraph
+    shared = len(grams_old & grams_new) / min(len(grams_old), len(grams_new))
+    return max(by_paragraph, shared)
+
+
+# Share of text two bodies must share to be one article (see :func:`similarity`).
+SAME_ARTICLE_SIMILARITY = 0.5
+
+
+def same_article(old_title: str | None, old_body: str, title: str | None, body: str) -> bool:
+    """Whether a page is still the archived article, edited or not (the same title, or much of
+    its text), rather than another page at its URL: a homepage or another article served in
+    its place is a takedown, not an edit."""
+    if title and old_title and fold(title) == fold(old_title):
+        return True
+    return similarity(old_body, body) >= SAME_ARTICLE_SIMILARITY
+
+
+def _grams(text: str, size: int = 4) -> set[str]:
+    return {text[i : i + size] for i in range(len(text) - size + 1)}

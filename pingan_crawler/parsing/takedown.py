@@ -13,15 +13,12 @@ from urllib.parse import urlsplit
 
 from pingan_crawler import errorkinds
 from pingan_crawler.parsing.decode import DecodedPage
-from pingan_crawler.parsing.diff import fold, similarity
+from pingan_crawler.parsing.diff import same_article
 from pingan_crawler.parsing.listing import is_homepage
 from pingan_crawler.parsing.model import Article
 from pingan_crawler.parsing.sniff import page_refusal
 from pingan_crawler.parsing.urls import canonical_url
 from pingan_crawler.sites import SiteProfile
-
-# Share of paragraphs two bodies must share to be the same article moved to another URL.
-SAME_ARTICLE_SIMILARITY = 0.5
 
 
 def _comparable_url(url: str) -> tuple[str, str, str]:
@@ -94,11 +91,10 @@ def page_removal(
 
 
 def moved_article(title: str | None, body: str, landing: Article) -> bool:
-    """Whether the page a redirect led to is the archived article (same title, or most of
-    its body), not another page."""
-    if landing.title and title and fold(landing.title) == fold(title):
-        return True
-    return similarity(body, landing.body) >= SAME_ARTICLE_SIMILARITY
+    """Whether a page is the archived article (same title, or much of its text), not another
+    page: where a redirect led, or what its own URL shows now (a homepage or another article
+    served as 200 is a takedown, not an edit)."""
+    return same_article(title, body, landing.title, landing.body)
 
 
 def _no_profile() -> SiteProfile:

@@ -12,7 +12,9 @@ What each answer becomes (the verdicts are parsing/takedown.py's; storage record
 - a redirect: not followed blindly. To the homepage, a list page or another article: gone; to
   the article's own canonical URL (or a page that turns out to be the article): followed;
 - a page with the article: an :class:`ArticlePage`, which the archive's write path compares
-  with the stored version (edited, unchanged, or restored when it had been removed);
+  with the stored version (edited, unchanged, or restored when it had been removed); a page
+  that is not the article at all (neither its title nor much of its text: a homepage or
+  another article served at its URL) is gone;
 - a challenge (412 瑞数, 521 加速乐 …): the middlewares stop the site (exit code 3), nothing
   is judged; a timeout, a 5xx, a dropped connection: an error, and the article stays due.
 
@@ -194,8 +196,9 @@ class RecheckSpider(ProfileSpider):
             if verdict:
                 yield self.gone(target, verdict, status, page)
                 return
-            if hops and not self.is_the_article(target, article):
-                detail = f"redirected to {page.url}, another page ({article.title!r})"
+            if not self.is_the_article(target, article):
+                what = f"redirected to {page.url}" if hops else f"{page.url} now shows"
+                detail = f"{what} another page ({article.title!r})"
                 yield self.gone(target, detail, status, page)
                 return
         done = (*done, (article, page.snapshot(article.charset)))

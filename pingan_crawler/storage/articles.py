@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from sqlite_utils import Database
 
-from pingan_crawler.parsing.diff import Fields, field_changes, is_edit
+from pingan_crawler.parsing.diff import Fields, field_changes, is_edit, same_article
 from pingan_crawler.parsing.model import Article, Link
 from pingan_crawler.storage.common import as_dicts, insert_row, require_transaction
 from pingan_crawler.storage.outcome import Outcome
@@ -195,12 +195,17 @@ class Articles:
         if row["content_hash"] == body_hash:
             stored = replace(stored, body=new.body)  # the same text: no passage to compare
         changes = field_changes(stored, new)
-        if changes and baseline is not None:
-            reread = baseline()
-            if reread is not None:  # only what the old page, read today, says otherwise
-                still = field_changes(reread, new)
-                changes = {name: diff for name, diff in changes.items() if name in still}
+        reread = baseline() if changes and baseline is not None else None
+        if reread is not None:  # only what the old page, read today, says otherwise
+            still = field_changes(reread, new)
+            changes = {name: diff for name, diff in changes.items() if name in still}
         edited = is_edit(changes)
+        if edited and not any(
+            same_article(old.title, old.body, new.title, new.body)
+            for old in (stored, reread)
+            if old is not None
+        ):
+            return self._replaced(row, article, observed)
         version = self._current_version(row, observed.crawl_id)
         fields = {"last_seen": seen, "checked_at": seen}
         restored = row["status"] == REMOVED
@@ -228,6 +233,19 @@ class Articles:
         if restored:
             return Outcome.RESTORED_EDITED if edited else Outcome.RESTORED
         return Outcome.UPDATED if edited else Outcome.UNCHANGED
+
+    def _replaced(self, row: dict, article: Article, observed: Observation) -> Outcome:
+        """The URL now shows another page (neither the title nor much of the text is the
+        article's): the article is gone from it, and nothing of that page is stored as it."""
+        url, seen = observed.url, observed.at
+        detail = f"{url} now shows another page ({article.title!r})"
+        if row["status"] == REMOVED:
+            self._update(row["id"], {"checked_at": seen})
+            return Outcome.STILL_REMOVED
+        version = self._current_version(row, observed.crawl_id)
+        self._add_change(row["id"], REMOVED, observed, detail=detail, versions=(version, None))
+        self._update(row["id"], {"status": REMOVED, "status_since": seen, "checked_at": seen})
+        return Outcome.REMOVED
 
     def mark_removed(
         self,

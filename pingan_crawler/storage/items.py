@@ -136,7 +136,8 @@ def write_article(archive: Archive, crawl_id: int | None, page: ArticlePage) -> 
     )
     if outcome in (Outcome.NEW, Outcome.UPDATED, Outcome.RESTORED_EDITED):
         archive.reposts.sign_and_cluster(article_id, article.body)
-    if article.view_count is not None or article.view_count_raw:
+    gone = outcome in (Outcome.REMOVED, Outcome.STILL_REMOVED)  # another page at its URL
+    if not gone and (article.view_count is not None or article.view_count_raw):
         archive.articles.add_view_reading(
             article_id,
             observed_at=page.snapshot.fetched_at,
