@@ -76,16 +76,19 @@ def page_removal(
     profile: SiteProfile | None,
     decoded: DecodedPage,
     article: Article,
+    old_page_readable: bool = True,
 ) -> str | None:
     """Why a page answered 200 at an archived article's URL says the article is gone, or None.
 
     A soft 404 (a stub, a script sending you home, a 信息不存在 notice in the site's chrome) or
-    an empty shell (the page has no title or no body left). ``article`` is the page parsed.
+    an empty shell (the page has no title or no body left). ``article`` is the page parsed;
+    ``old_page_readable`` says whether today's parser still finds title and body in the stored
+    page: if not, a missing field is the parser's failing, not the site's, and no verdict.
     """
     refusal = page_refusal(body, url, content_type, profile or _NO_PROFILE, None, decoded)
     if refusal and refusal[0] == errorkinds.SOFT_404:
         return f"soft 404: {refusal[1]}"
-    if article.missing:
+    if article.missing and old_page_readable:
         return f"{url}: an empty shell, the page has no {' and '.join(article.missing)}"
     return None
 

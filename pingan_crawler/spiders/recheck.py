@@ -190,13 +190,14 @@ class RecheckSpider(ProfileSpider):
             page.body, page.url, self.profile, page.content_type, decoded=decoded
         )
         if not done:
+            readable = not article.missing or self.old_page_readable(target, page, article)
             verdict = page_removal(
-                page.body, page.url, page.content_type, self.profile, decoded, article
+                page.body, page.url, page.content_type, self.profile, decoded, article, readable
             )
             if verdict:
                 yield self.gone(target, verdict, status, page)
                 return
-            if not self.is_the_article(target, article):
+            if not article.missing and not self.is_the_article(target, article):
                 what = f"redirected to {page.url}" if hops else f"{page.url} now shows"
                 detail = f"{what} another page ({article.title!r})"
                 yield self.gone(target, detail, status, page)
@@ -212,8 +213,9 @@ class RecheckSpider(ProfileSpider):
                 dont_filter=True,
             )
             return
-        self.judged()
         first, *later = [part for part, _ in done]
+        if not first.missing:  # else the write path keeps it as an error, not judged
+            self.judged()
         whole = replace(join_pages(first, later), url=target.url)  # stored under its own URL
         snapshots = [snap for _, snap in done]
         yield ArticlePage(
@@ -222,6 +224,18 @@ class RecheckSpider(ProfileSpider):
 
     def parse_later_page(self, response: Response, target, hops, status, done):
         yield from self.read_page(self.fetched(response), target, hops, status, done)
+
+    def old_page_readable(self, target, page: Fetched, article) -> bool:
+        """Whether today's parser finds title and body in the article's stored page (if not,
+        a page without them now says nothing about the site)."""
+        from pingan_crawler.storage.items import reread_current
+
+        probe = ArticlePage(
+            self.profile.name, None, page.snapshot(), replace(article, url=target.url)
+        )
+        probe.canonical_url = target.url
+        old = reread_current(self.archive, probe)
+        return old is None or bool(old.title and old.body)
 
     def is_the_article(self, target, landing) -> bool:
         stored = self.archive.articles.current(target.article_id) or {}
