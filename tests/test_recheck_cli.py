@@ -71,3 +71,20 @@ def test_ages_schedules_and_profiles():
     assert (generic.name, generic.base_url) == ("127.0.0.1:8765", "https://127.0.0.1:8765")
     args = RecheckArgs.from_strings(site=SITE + ".example", all="1", max="5", older_than="")
     assert (args.every, args.max_articles, args.older_than) == (True, 5, None)
+
+
+def test_a_site_is_rechecked_where_its_last_run_fetched_it(db):
+    import argparse
+
+    from pingan_crawler.cli.changes import recheck_jobs
+
+    with Archive(db) as archive:
+        archive.crawls.start(SITE, {"spider": "pingan", "mirror_url": "http://127.0.0.1:9"})
+        archived = archive.articles.sample_urls()
+        mirrors = {site: archive.crawls.last_mirror(site) for site in archived}
+    options = dict(sites=[], all=False, since=None, older_than=None, max=None)
+    (job,) = recheck_jobs(argparse.Namespace(**options, base_url=None), archived, mirrors)
+    assert job.profile.mirror_url == "http://127.0.0.1:9"
+    assert job.profile.to_mirror(archived[SITE]).startswith("http://127.0.0.1:9/xwzx/")
+    (job,) = recheck_jobs(argparse.Namespace(**options, base_url=""), archived, mirrors)
+    assert job.profile.mirror_url == ""

@@ -24,11 +24,14 @@ def fail(command: str, message: str, code: int = EXIT_USAGE) -> int:
     return code
 
 
-def recheck_jobs(args: argparse.Namespace, archived: dict[str, str]) -> list[RecheckArgs]:
+def recheck_jobs(
+    args: argparse.Namespace, archived: dict[str, str], mirrors: dict[str, str] | None = None
+) -> list[RecheckArgs]:
     """One job per site named (default: every site with archived articles).
 
-    ``archived`` maps each archived site to one of its article URLs. Raises ProfileError or
-    ValueError with a message for the user.
+    ``archived`` maps each archived site to one of its article URLs; ``mirrors`` each site to
+    where its latest run fetched it from (used when no --base-url is given). Raises
+    ProfileError or ValueError with a message for the user.
     """
     sites = args.sites or sorted(archived)
     if not sites:
@@ -39,13 +42,18 @@ def recheck_jobs(args: argparse.Namespace, archived: dict[str, str]) -> list[Rec
         raise ValueError(f"no archived article of {', '.join(unknown)} (archived sites: {names})")
     if args.base_url and len(sites) > 1:
         raise ValueError("--base-url serves one site; name exactly one")
+    mirrors = mirrors or {}
     since = parse_since(args.since) if args.since else None
     older_than = parse_age(args.older_than) if args.older_than else None
     if args.max is not None and args.max < 0:
         raise ValueError(f"--max {args.max}: give 0 or more articles")
     return [
         RecheckArgs(
-            recheck_profile(site, args.base_url, archived[site]),
+            recheck_profile(
+                site,
+                mirrors.get(site, "") if args.base_url is None else args.base_url,
+                archived[site],
+            ),
             every=args.all,
             since=since,
             older_than=older_than,
@@ -63,13 +71,21 @@ def cmd_recheck(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         archived = archive.articles.sample_urls()
+        mirrors = {site: archive.crawls.last_mirror(site) for site in archived}
     finally:
         archive.close()
     try:
-        jobs = recheck_jobs(args, archived)
+        jobs = recheck_jobs(args, archived, mirrors)
         settings = parse_settings(args.set or [])
     except (ProfileError, ValueError) as exc:
         return fail("recheck", str(exc))
+    for job in jobs:
+        if args.base_url is None and job.profile.mirror_url:
+            print(
+                f"pingan recheck: fetching {job.site} from {job.profile.mirror_url}, as its last "
+                "run did (--base-url URL to fetch elsewhere, --base-url '' for the site itself)",
+                file=sys.stderr,
+            )
     return run_locally("recheck", args, jobs, settings)
 
 
@@ -94,7 +110,11 @@ def add_recheck(command: AddCommand) -> None:
     recheck.add_argument(
         "--max", type=int, metavar="N", help="at most N articles per site, the most overdue first"
     )
-    recheck.add_argument("--base-url", default="", help="fetch the (one) site from here instead")
+    recheck.add_argument(
+        "--base-url",
+        default=None,
+        help="fetch the (one) site from here (default: where its last run fetched it from)",
+    )
     recheck.add_argument("--log-level", default="INFO", help="level of the log file")
     recheck.add_argument(
         "-s",

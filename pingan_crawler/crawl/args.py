@@ -144,17 +144,21 @@ def parse_schedule(text: str) -> tuple[tuple[float | None, float], ...]:
 
 
 def recheck_profile(site: str, base_url: str = "", sample_url: str = "") -> SiteProfile:
-    """The profile to recheck ``site`` with: its own, or for a site crawled without one (named
-    by its host), a generic one on that host; ``sample_url`` (an archived article URL) gives
-    the scheme. Raises ProfileError for neither."""
+    """The profile to recheck ``site`` with: its own, or for a site crawled without one, a
+    generic one on the host of ``sample_url`` (one of its archived article URLs), or on
+    ``site`` read as a host (a site crawled with --start-url is named by its host). Raises
+    ProfileError for neither."""
     try:
         profile = load_profile(site or DEFAULT_SITE)
     except ProfileError:
-        host = site.strip()
-        if not host or "/" in host or " " in host:
+        if "://" in sample_url:
+            scheme, rest = sample_url.split("://", 1)
+            origin = f"{scheme}://{rest.split('/', 1)[0]}"
+        elif site.strip() and not any(c in site for c in "/ "):
+            origin = f"http://{site.strip()}"
+        else:
             raise
-        scheme = sample_url.split("://", 1)[0] if "://" in sample_url else "http"
-        profile = generic_profile([f"{scheme}://{host}/"], host)
+        profile = generic_profile([origin + "/"], site.strip())
     return profile.with_mirror(base_url) if base_url else profile
 
 

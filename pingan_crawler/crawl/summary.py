@@ -61,7 +61,7 @@ def recheck_summary(site: str, stats: Stats, db: str) -> str:
     due, asked = int(get("recheck/due", 0) or 0), int(get("recheck/asked", 0) or 0)
     left = f"; {due - asked} more due (--max)" if due > asked else ""
     if not due:
-        left = "; nothing was due"
+        left = "; nothing was due (--all rechecks every article now)"
     return (
         f"{site}: {get('recheck/judged', 0)} rechecked, {get('archive/updated', 0)} edited, "
         f"{get('archive/removed', 0)} removed, {get('archive/restored', 0)} restored, "
