@@ -74,7 +74,8 @@ class Progress:
         if self.interval <= 0 or time.monotonic() - self.last < self.interval:
             return
         self.last = time.monotonic()
-        print(progress_line(self.crawler.stats.get_stats()), file=sys.stderr, flush=True)
+        line = getattr(self.crawler.spider, "progress_line", progress_line)  # a spider's own
+        print(line(self.crawler.stats.get_stats()), file=sys.stderr, flush=True)
 
 
 def progress_line(stats: dict) -> str:

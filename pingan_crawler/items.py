@@ -91,3 +91,30 @@ class PageError:
     http_status: int | None = None
     snapshot: Snapshot | None = None
     warnings: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class ArticleGone:
+    """An archived article's URL now says it is gone (``pingan recheck``): a 404 or 410, a
+    removal notice answered as 200, or a redirect to the homepage, a list or another article.
+
+    ``url`` is the archived URL that was asked for; ``detail`` says what came back, in words.
+    """
+
+    site: str
+    url: str
+    detail: str
+    http_status: int | None
+    observed_at: datetime
+    snapshot: Snapshot | None = None  # the page that said so, when a body came
+
+
+@dataclass
+class ArticleUnmodified:
+    """An archived article's URL answered 304 Not Modified to the validators of its latest
+    fetch: seen unchanged, without its bytes."""
+
+    site: str
+    url: str
+    observed_at: datetime
+    http_status: int = 304

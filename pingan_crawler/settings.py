@@ -80,6 +80,12 @@ PINGAN_MAX_ARTICLE_PAGES = 30
 PINGAN_PROGRESS_INTERVAL = 2.0  # seconds between progress lines; 0 turns them off
 # `scrapy crawl` prints the summary line `pingan crawl` prints (pingan crawl prints its own).
 PINGAN_SUMMARY_ON_CLOSE = True
+# `pingan recheck` (docs/takedowns.md): when an archived article is due to be looked at again,
+# by its age: AGE:INTERVAL pairs, youngest first (daily in its first week, weekly to 90 days,
+# monthly after). Before judging a site's articles, recheck fetches one of its list pages; if
+# that fails too, the site is down, not its articles gone, and nothing is judged.
+PINGAN_RECHECK_SCHEDULE = "7d:1d,90d:7d,*:30d"
+PINGAN_RECHECK_PROBE = True
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -37,6 +37,8 @@ COMMANDS = {
     "demo": [],
     "trends": ["平安"],
     "report": ["-o", "{out}"],
+    "changes": [],
+    "recheck": [],
 }
 
 

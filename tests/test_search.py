@@ -135,6 +135,7 @@ def test_index_follows_updates_through_triggers(demo_db_copy):
         archive.db.execute("DELETE FROM article_urls WHERE article_id = ?", [article_id])
         archive.db.execute("DELETE FROM signature_bands WHERE article_id = ?", [article_id])
         archive.db.execute("DELETE FROM article_signatures WHERE article_id = ?", [article_id])
+        archive.db.execute("DELETE FROM article_versions WHERE article_id = ?", [article_id])
         archive.db.execute("DELETE FROM articles WHERE id = ?", [article_id])
     assert find(archive, "反电诈联盟") == []
     archive.close()

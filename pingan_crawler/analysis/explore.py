@@ -66,6 +66,25 @@ def canned_queries(has_changes: bool) -> dict:
     if has_changes:
         queries["changes_per_month"] = _canned(trends.changes_per_month_query(None))
         queries["latest_changes"] = _canned(trends.latest_changes_query(None, 200))
+        queries["removed_articles"] = {
+            "title": "Removed articles (taken down after they were archived)",
+            "description": "Articles whose URL now answers 404/410, a removal notice or a "
+            "redirect away (`pingan recheck`), latest first; the stored text and pages are kept.",
+            "sql": "SELECT a.status_since AS removed_at, a.site, a.title, a.published_at, "
+            "c.http_status, c.detail, a.url, a.id FROM articles a LEFT JOIN article_changes c "
+            "ON c.id = (SELECT max(id) FROM article_changes WHERE article_id = a.id "
+            "AND kind = 'removed') WHERE a.status = 'removed' ORDER BY a.status_since DESC",
+        }
+        queries["edited_articles"] = {
+            "title": "Edited articles (what a page said before and after)",
+            "description": "Every edit found by a recheck or a --full crawl, latest first: "
+            "changes holds field → [old, new] (for the body, the changed passages only).",
+            "sql": "SELECT c.observed_at, a.site, v.title AS title_before, a.title AS title_now, "
+            "c.from_version, c.to_version, c.changes, a.url, a.id FROM article_changes c "
+            "JOIN articles a ON a.id = c.article_id LEFT JOIN article_versions v "
+            "ON v.article_id = c.article_id AND v.version = c.from_version "
+            "WHERE c.kind = 'edited' ORDER BY c.observed_at DESC, c.id DESC",
+        }
     return queries
 
 

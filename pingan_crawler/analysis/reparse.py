@@ -1,26 +1,27 @@
 """Re-extract archived articles from their stored snapshots with the current parser.
 
 No network: the page bytes and headers of each article's snapshot go through
-:func:`pingan_crawler.parsing.article.extract_article` with the site's profile, as in the crawl.
+:func:`pingan_crawler.parsing.stored.read_stored` with the site's profile, as in the crawl.
 Changed fields are written back in batches (one transaction per batch); a parse that would lose
 the title or the body is not written, since a page without them is not an article.
+
+Every version is read again, not only the latest: an older version's fields are corrected in
+its ``article_versions`` row. A correction is never an edit: no change is recorded.
 """
 
 from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pingan_crawler.analysis.filters import Filters
-from pingan_crawler.parsing.article import extract_article
 from pingan_crawler.parsing.model import Article
-from pingan_crawler.parsing.multipage import join_pages, next_missing_page
+from pingan_crawler.parsing.stored import PageLookup, StoredPage, content_type, read_stored
 from pingan_crawler.sites import ProfileError, SiteProfile, load_profile
 from pingan_crawler.storage import Archive, content_hash
-from pingan_crawler.storage.articles import article_row
+from pingan_crawler.storage.articles import VERSION_COLUMNS, article_row
 
 # What a page says. Left alone: view counts (later readings replace the page's), the section
 # (from the listing the article was found in), the snapshot and the crawl dates.
@@ -49,29 +50,16 @@ class ReparseReport:
     fields: Counter = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     written: bool = True
-
-
-def content_type(headers: dict[str, list[str]]) -> str | None:
-    """The Content-Type a snapshot was served with (it may name the charset)."""
-    for name, values in headers.items():
-        if name.lower() == "content-type" and values:
-            return values[0] if isinstance(values, list) else str(values)
-    return None
+    older_versions: int = 0  # versions before the latest, read again
+    versions_changed: int = 0
 
 
 @dataclass(frozen=True)
-class StoredPages:
-    """What an article is parsed from: its stored page and how it was served and when."""
+class StoredPages(StoredPage):
+    """What an article is parsed from: its stored page, how it was served and when, and its
+    site (whose profile parses it)."""
 
-    url: str
-    site: str | None
-    body: bytes
-    content_type: str | None
-    fetched_at: datetime | None
-
-
-# A stored page looked up by URL: its bytes and the Content-Type it was served with.
-PageLookup = Callable[[str], tuple[bytes, str | None] | None]
+    site: str | None = None
 
 
 def stored_page(archive: Archive, url: str) -> tuple[bytes, str | None] | None:
@@ -88,10 +76,10 @@ def stored_pages(archive: Archive, row: dict) -> StoredPages:
     """
     return StoredPages(
         row["url"],
-        row["site"],
         archive.snapshots.body(row["sha256"]),
         content_type(row["headers"]),
         datetime.fromisoformat(row["fetched_at"]) if row["fetched_at"] else None,
+        row["site"],
     )
 
 
@@ -106,20 +94,7 @@ def _site_profile(site: str | None) -> SiteProfile | None:
 def parse_pages(pages: StoredPages, later: PageLookup = lambda _url: None) -> Article:
     """Parse with the site's current profile, judging dates as of the fetch; a multi-page
     article is joined from the stored snapshots of its later pages, as the crawl joined it."""
-    profile = _site_profile(pages.site)
-    done = [
-        extract_article(pages.body, pages.url, profile, pages.content_type, now=pages.fetched_at)
-    ]
-    while following := next_missing_page(done):
-        stored = later(following)
-        if stored is None:  # never fetched (the crawl noted it): join what there is
-            missing = f"later page {following} could not be fetched"
-            done = [replace(page, continuations=()) for page in done]
-            done[0] = replace(done[0], warnings=(*done[0].warnings, missing))
-            break
-        body, served_as = stored
-        done.append(extract_article(body, following, profile, served_as, now=pages.fetched_at))
-    return join_pages(done[0], done[1:])
+    return read_stored(pages, _site_profile(pages.site), later)
 
 
 def reextract(archive: Archive, row: dict) -> Article:
@@ -149,6 +124,7 @@ def reparse(
     while True:
         rows = archive.articles.with_snapshots(FIELDS, filters, last_id, BATCH)
         if not rows:
+            reparse_older_versions(archive, filters, report, dry_run)
             return report
         last_id = rows[-1]["id"]
         report.articles += len(rows)
@@ -182,6 +158,46 @@ def reparse(
             with archive.transaction():
                 for article_id, changes in updates:
                     archive.articles.correct(article_id, changes)
+
+
+# What an older version keeps of a parse, as the articles columns are named.
+VERSION_FIELDS = (*VERSION_COLUMNS, "content_hash")
+
+
+def reparse_older_versions(
+    archive: Archive, filters: Filters | None, report: ReparseReport, dry_run: bool
+) -> None:
+    """Read every version before an article's latest again and correct its fields in place
+    (the latest is the articles row, done by :func:`reparse`)."""
+    last_id = 0
+    while rows := archive.articles.older_versions_with_snapshots(last_id, BATCH):
+        last_id = rows[-1]["id"]
+        updates = []
+        for row in rows:
+            if filters is not None and filters.site and row["site"] != filters.site:
+                continue
+            if row["sha256"] is None:
+                continue  # its page is not stored: nothing to read again
+            report.older_versions += 1
+            try:
+                article = reextract(archive, row)
+            except (KeyError, ValueError) as exc:
+                report.problems.append(
+                    f"article {row['article_id']} version {row['version']}: {exc}"
+                )
+                continue
+            if article.missing:
+                continue  # kept as stored, as for the latest
+            fresh = article_row(article, content_hash(article.body), row["snapshot_id"])
+            stored = {**row, "content_hash": row["body_hash"]}
+            changes = {name: fresh[name] for name in VERSION_FIELDS if fresh[name] != stored[name]}
+            if changes:
+                report.versions_changed += 1
+                updates.append((row["id"], changes))
+        if updates and not dry_run:
+            with archive.transaction():
+                for version_id, changes in updates:
+                    archive.articles.correct_version(version_id, changes)
 
 
 def _check_profile(site: str | None, report: ReparseReport) -> None:

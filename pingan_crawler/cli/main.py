@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pingan_crawler.cli import analysis, archive, crawling, profile, sites, trends
+from pingan_crawler.cli import analysis, archive, changes, crawling, profile, sites, trends
 from pingan_crawler.cli.common import (
     DEFAULT_DB,
     EXIT_OK,
@@ -16,7 +16,7 @@ from pingan_crawler.cli.common import (
     silence_stdout,
 )
 
-MODULES = (crawling, archive, sites, profile, analysis, trends)
+MODULES = (crawling, archive, sites, profile, analysis, changes, trends)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pingan_crawler.crawl.args import CrawlArgs, Job, RefreshArgs, job_from_strings
+from pingan_crawler.crawl.args import CrawlArgs, Job, RecheckArgs, RefreshArgs, job_from_strings
 from pingan_crawler.crawl.summary import (
     exit_code,
+    recheck_summary,
     summary,
     views_summary,
     worker_exit_code,
@@ -29,6 +30,7 @@ from pingan_crawler.parsing.urls import is_loopback
 SPIDERS = {
     CrawlArgs: "pingan_crawler.spiders.pingan.PinganSpider",
     RefreshArgs: "pingan_crawler.spiders.views.RefreshViewsSpider",
+    RecheckArgs: "pingan_crawler.spiders.recheck.RecheckSpider",
 }
 
 
@@ -104,7 +106,9 @@ class CrawlResult:
         if self.redis_url:
             return [worker_summary(j.site, self.stats[j.site], self.redis_url) for j in self.jobs]
         return [
-            summary(j.site, len(j.profile.sections), self.stats[j.site], self.db)
+            recheck_summary(j.site, self.stats[j.site], self.db)
+            if isinstance(j, RecheckArgs)
+            else summary(j.site, len(j.profile.sections), self.stats[j.site], self.db)
             if isinstance(j, CrawlArgs)
             else views_summary(j.site, self.stats[j.site], self.db)
             for j in self.jobs
@@ -154,7 +158,8 @@ def crawl(
     Raises :class:`~pingan_crawler.lock.LockHeld` when another live run holds a site.
     """
     sites = [job.site for job in jobs]
-    log_file = log_file_for(db, sites)
+    kind = "recheck" if all(isinstance(job, RecheckArgs) for job in jobs) else "crawl"
+    log_file = log_file_for(db, sites, kind)
     overrides = {**_run_settings(jobs, log_file, log_level, progress), **(settings or {})}
     with crawl_locks(db, sites) as stale:
         for site, holder in stale.items():

@@ -106,6 +106,26 @@ def views_summary(site: str, stats: Stats, db: str) -> str:
     )
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def recheck_summary(site: str, stats: Stats, db: str) -> str:
+    """The line a recheck prints per site (``pasxw: 412 rechecked, 3 edited, 2 removed, 0
+    restored, 1 error``); articles left for the next run by ``--max`` are said too."""
+    get = stats.get
+    due, asked = _count(stats, "recheck/due"), _count(stats, "recheck/asked")
+    left = f"; {due - asked} more due (--max)" if due > asked else ""
+    if not due:
+        left = "; nothing was due (--all rechecks every article now)"
+    return (
+        f"{site}: {get('recheck/judged', 0)} rechecked, {get('archive/updated', 0)} edited, "
+        f"{get('archive/removed', 0)} removed, {get('archive/restored', 0)} restored, "
+        f"{_plural(_count(stats, 'archive/errors'), 'error')}{left} "
+        f"({finish_reason(stats)}) → {db}"
+    ) + blocked_note(stats)
+
+
 def worker_summary(site: str, stats: Stats, redis_url: str) -> str:
     """The line a distributed worker prints: what it fetched and handed to the writer."""
     get = stats.get

@@ -15,7 +15,7 @@ from scrapy.settings import BaseSettings, Settings
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
-from pingan_crawler.crawl.args import CrawlArgs, RefreshArgs
+from pingan_crawler.crawl.args import CrawlArgs, RecheckArgs, RefreshArgs
 from pingan_crawler.crawl.glue import Fetched, fetched, first_requested_url
 from pingan_crawler.failures import already_handled, describe_failure
 from pingan_crawler.items import PageError
@@ -36,9 +36,9 @@ class ProfileSpider(scrapy.Spider):
     Spider logic works on public URLs; only the fetch goes to the mirror, if any.
     """
 
-    args_type: ClassVar[type[CrawlArgs] | type[RefreshArgs]]
+    args_type: ClassVar[type[CrawlArgs] | type[RefreshArgs] | type[RecheckArgs]]
 
-    def __init__(self, args: CrawlArgs | RefreshArgs | None = None, **kwargs):
+    def __init__(self, args: CrawlArgs | RefreshArgs | RecheckArgs | None = None, **kwargs):
         if args is None:
             names = inspect.signature(self.args_type.from_strings).parameters
             strings = {name: kwargs.pop(name) for name in list(kwargs) if name in names}

@@ -3,7 +3,8 @@
 Who owns what (each reachable from an :class:`Archive`; schema.sql shows every table):
 
 - ``archive.snapshots`` (snapshots.py): fetched pages, their bytes (zlib or zstd) and dictionaries.
-- ``archive.articles`` (articles.py): articles, their URLs, listings, view counts, full-text index.
+- ``archive.articles`` (articles.py): articles, their versions and changes (edits, removals,
+  restores), their URLs, listings, view counts, full-text index.
 - ``archive.reposts`` (reposts.py): near-duplicate signatures and repost clusters.
 - ``archive.crawls`` (crawls.py): runs, errors, walked sections, ``pingan status``.
 - ``archive.ingest`` (ingest.py): message ids ``pingan ingest`` committed.

@@ -61,6 +61,58 @@ TABLES = (
             "archived (written by reposts.py)",
             "counter_url": "the view counter script or iframe the page loads, if any",
             "pages": "how many pages were joined into this article (multi-page articles)",
+            "status": "live, or removed: its URL now answers 404/410, a removal notice, or a "
+            "redirect away from it (`pingan recheck`; docs/takedowns.md)",
+            "status_since": f"when it became live (first stored, or restored) or removed, {TIME}",
+            "checked_at": f"when its URL was last fetched or rechecked with an answer, {TIME} "
+            "(decides when `pingan recheck` looks again)",
+        },
+    ),
+    Table(
+        "article_versions",
+        "articles.py",
+        "Every distinct version of each article: the fields its page said from first_seen to "
+        "last_seen. The articles row holds the latest; a page that differs only in a view "
+        "count, a footer time or a sidebar is the same version.",
+        {
+            "id": "version row id",
+            "article_id": "the article (articles.id)",
+            "version": "1 for the first stored, then 2, 3 … per edit found",
+            "title": "title as printed",
+            "published_at": f"publish time, {TIME}",
+            "published_raw": "publish time exactly as printed",
+            "published_precision": "day, minute or second",
+            "source": "来源",
+            "editor": "责任编辑",
+            "author": "作者",
+            "body": "article text, one paragraph per line",
+            "body_hash": "sha256 of the whitespace-folded body (as articles.content_hash)",
+            "snapshot_id": "the stored page this version was first read from (snapshots.id)",
+            "crawl_id": "the run that found it (crawls.id)",
+            "first_seen": f"first fetched saying this, {TIME}",
+            "last_seen": f"last fetched (or answered 304 Not Modified) saying this, {TIME}",
+        },
+    ),
+    Table(
+        "article_changes",
+        "articles.py",
+        "One row per observed change of an archived article: edited (a new version), removed, "
+        "restored (`pingan changes` lists them).",
+        {
+            "id": "change id",
+            "article_id": "the article (articles.id)",
+            "kind": "edited, removed or restored",
+            "observed_at": f"when it was seen, {TIME}",
+            "url": "the URL that showed it",
+            "http_status": "HTTP status of the answer (404, 410, 200 for a removal notice, 301 "
+            "for a redirect away, 304 for a restore seen unchanged …)",
+            "changes": "edits: JSON object field → [old, new]; for body, "
+            "[[old passages], [new passages]] of the changed paragraphs only",
+            "detail": "removals and restores: what the page answered, in words",
+            "from_version": "the version before (article_versions.version)",
+            "to_version": "the version after (a restore with new text, or an edit)",
+            "snapshot_id": "the page that showed it, when one came (snapshots.id)",
+            "crawl_id": "the run that saw it (crawls.id)",
         },
     ),
     Table(
@@ -212,7 +264,7 @@ TABLES = (
             "requests": "requests made",
             "pages": "responses received",
             "articles_new": "new articles stored",
-            "articles_updated": "archived articles whose body changed",
+            "articles_updated": "archived articles found edited (each a new version)",
             "duplicates": "new URLs of archived articles",
             "errors": "errors rows written",
             "stats": "JSON object of the run's Scrapy stats",

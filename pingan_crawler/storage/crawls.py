@@ -156,6 +156,15 @@ class Crawls:
         """Sites with at least one walked section."""
         return [row[0] for row in self.db.execute("SELECT DISTINCT site FROM section_walks")]
 
+    def last_mirror(self, site: str) -> str:
+        """Where the latest run of ``site`` fetched it from (its ``--base-url``), or ""."""
+        row = self.db.execute(
+            "SELECT json_extract(args, '$.mirror_url') FROM crawls WHERE site = ? "
+            "ORDER BY id DESC LIMIT 1",
+            [site],
+        ).fetchone()
+        return (row[0] or "") if row else ""
+
     def get(self, crawl_id: int | None = None) -> dict | None:
         """One ``crawls`` row (the latest when ``crawl_id`` is None), or None."""
         where, params = ("WHERE id = ?", [crawl_id]) if crawl_id is not None else ("", [])

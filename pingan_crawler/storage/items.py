@@ -13,20 +13,35 @@ of middlewares and extensions all store through these:
 - :func:`accept`: what the three pipelines do, for a writer without Scrapy: validate,
   identify, drop a repeat of the run, write.
 
-Each returns an :class:`Outcome`. An article, its URL, its snapshots, its view-count reading
-and its repost cluster are written together or not at all.
+Each returns an :class:`Outcome`. An article, its URL, its snapshots, its view-count reading,
+its new version if it was edited, and its repost cluster are written together or not at all.
+``pingan recheck``'s :class:`ArticleGone` (a takedown) and :class:`ArticleUnmodified` (a 304)
+are items too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from pingan_crawler import errorkinds
-from pingan_crawler.items import ArticlePage, ListPage, PageError, SectionWalked, ViewReading
+from pingan_crawler.items import (
+    ArticleGone,
+    ArticlePage,
+    ArticleUnmodified,
+    ListPage,
+    PageError,
+    SectionWalked,
+    ViewReading,
+)
+from pingan_crawler.parsing.diff import Fields
 from pingan_crawler.parsing.urls import canonical_url
 from pingan_crawler.storage.archive import Archive
 from pingan_crawler.storage.common import content_hash, now_iso
 from pingan_crawler.storage.outcome import Outcome
 
-Item = ArticlePage | ListPage | SectionWalked | ViewReading | PageError
+Recheck = ArticleGone | ArticleUnmodified
+Item = ArticlePage | ListPage | SectionWalked | ViewReading | PageError | Recheck
 
 
 def validate(item: Item) -> Item:
@@ -86,6 +101,10 @@ def write(archive: Archive, crawl_id: int | None, item: Item) -> Outcome:
         return write_view_reading(archive, crawl_id, item)
     if isinstance(item, PageError):
         return write_error(archive, crawl_id, item)
+    if isinstance(item, ArticleGone):
+        return write_gone(archive, crawl_id, item)
+    if isinstance(item, ArticleUnmodified):
+        return write_unmodified(archive, crawl_id, item)
     raise TypeError(f"not an item the archive stores: {type(item).__name__}")
 
 
@@ -111,10 +130,14 @@ def write_article(archive: Archive, crawl_id: int | None, page: ArticlePage) -> 
         section=page.listed_section,
         snapshot_id=snapshot_id,
         seen=now_iso(),
+        crawl_id=crawl_id,
+        http_status=page.snapshot.status,
+        baseline=lambda: reread_current(archive, page),
     )
-    if outcome in (Outcome.NEW, Outcome.UPDATED):
+    if outcome in (Outcome.NEW, Outcome.UPDATED, Outcome.RESTORED_EDITED):
         archive.reposts.sign_and_cluster(article_id, article.body)
-    if article.view_count is not None or article.view_count_raw:
+    gone = outcome in (Outcome.REMOVED, Outcome.STILL_REMOVED)  # another page at its URL
+    if not gone and (article.view_count is not None or article.view_count_raw):
         archive.articles.add_view_reading(
             article_id,
             observed_at=page.snapshot.fetched_at,
@@ -124,6 +147,75 @@ def write_article(archive: Archive, crawl_id: int | None, page: ArticlePage) -> 
             counter_url=None if article.view_method == "page" else article.counter_url,
             crawl_id=crawl_id,
         )
+    return outcome
+
+
+def reread_current(archive: Archive, page: ArticlePage) -> Fields | None:
+    """The fields of the article's current version, read again from its stored page by
+    today's parser (None when that page is not stored or cannot be read).
+
+    Asked by the write path only when a re-fetched page's fields differ from the stored ones:
+    a field the parser reads differently from the same kind of page (a parser that improved
+    since, a profile that changed) is then no edit. Parsing here is lazy and rare.
+    """
+    stored = archive.articles.version_page(page.canonical_url)
+    if stored is None:
+        return None
+    if stored["sha256"] == page.snapshot.sha256:
+        return Fields.of_article(page.article)  # the very bytes: any difference is the parser's
+    from pingan_crawler.parsing.stored import StoredPage, content_type, read_stored
+    from pingan_crawler.sites import ProfileError, load_profile
+
+    try:
+        profile = load_profile(page.site) if page.site else None
+    except ProfileError:
+        profile = None  # a site crawled without a profile: read as it was, by heuristics
+    try:
+        body = archive.snapshots.body(stored["sha256"])
+    except (KeyError, ValueError):
+        return None
+    fetched = datetime.fromisoformat(stored["fetched_at"]) if stored["fetched_at"] else None
+    first = StoredPage(stored["url"], body, content_type(stored["headers"]), fetched)
+    return Fields.of_article(read_stored(first, profile, _later_page(archive)))
+
+
+def _later_page(archive: Archive) -> Callable[[str], tuple[bytes, str | None] | None]:
+    from pingan_crawler.parsing.stored import content_type
+
+    def lookup(url: str) -> tuple[bytes, str | None] | None:
+        stored = archive.snapshots.latest(url)
+        return (stored[0], content_type(stored[1])) if stored else None
+
+    return lookup
+
+
+def write_gone(archive: Archive, crawl_id: int | None, gone: ArticleGone) -> Outcome:
+    """An archived URL that says its article is gone: the page that said so, and the removal
+    (``STILL_REMOVED`` when it was already; ``GONE_UNKNOWN`` for a URL not archived)."""
+    snapshot_id = (
+        archive.snapshots.put(gone.snapshot, gone.site, "error", crawl_id)
+        if gone.snapshot
+        else None
+    )
+    _id, outcome = archive.articles.mark_removed(
+        gone.url,
+        detail=gone.detail,
+        http_status=gone.http_status,
+        snapshot_id=snapshot_id,
+        seen=gone.observed_at.isoformat(timespec="seconds"),
+        crawl_id=crawl_id,
+    )
+    return outcome
+
+
+def write_unmodified(archive: Archive, crawl_id: int | None, seen: ArticleUnmodified) -> Outcome:
+    """An archived URL that answered 304 Not Modified: seen unchanged."""
+    _id, outcome = archive.articles.mark_unmodified(
+        seen.url,
+        seen=seen.observed_at.isoformat(timespec="seconds"),
+        crawl_id=crawl_id,
+        http_status=seen.http_status,
+    )
     return outcome
 
 

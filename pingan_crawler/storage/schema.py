@@ -304,6 +304,68 @@ def m009_snapshot_dictionaries(db: Database) -> None:
 
 
 @migrations()
+def m012_versions(db: Database) -> None:
+    # Takedowns and edits (docs/takedowns.md). Every distinct version of an article is a row of
+    # article_versions (its fields, its snapshot, when it was first and last seen); the articles
+    # row stays the latest version and says whether the article is live or removed, since
+    # when, and when it was last checked (fetched or rechecked). article_changes holds one row
+    # per observed edit, removal or restore. An archive made before this gets a first version
+    # of every article from its current fields and snapshot.
+    db.execute(
+        """CREATE TABLE article_versions (
+   id INTEGER PRIMARY KEY,
+   article_id INTEGER NOT NULL REFERENCES articles(id),
+   version INTEGER NOT NULL,
+   title TEXT,
+   published_at TEXT,
+   published_raw TEXT,
+   published_precision TEXT,
+   source TEXT,
+   editor TEXT,
+   author TEXT,
+   body TEXT,
+   body_hash TEXT,
+   snapshot_id INTEGER REFERENCES snapshots(id),
+   crawl_id INTEGER REFERENCES crawls(id),
+   first_seen TEXT,
+   last_seen TEXT
+)"""
+    )
+    db["article_versions"].create_index(["article_id", "version"], unique=True)
+    db.execute(
+        """CREATE TABLE article_changes (
+   id INTEGER PRIMARY KEY,
+   article_id INTEGER NOT NULL REFERENCES articles(id),
+   kind TEXT NOT NULL CHECK (kind IN ('edited', 'removed', 'restored')),
+   observed_at TEXT NOT NULL,
+   url TEXT,
+   http_status INTEGER,
+   changes TEXT,
+   detail TEXT,
+   from_version INTEGER,
+   to_version INTEGER,
+   snapshot_id INTEGER REFERENCES snapshots(id),
+   crawl_id INTEGER REFERENCES crawls(id)
+)"""
+    )
+    db["article_changes"].create_index(["observed_at"])
+    db["article_changes"].create_index(["article_id"])
+    db["articles"].add_column("status", str, not_null_default="live")
+    db["articles"].add_column("status_since", str)
+    db["articles"].add_column("checked_at", str)
+    db["articles"].create_index(["site", "checked_at"])
+    db.execute("UPDATE articles SET status_since = first_seen, checked_at = last_seen")
+    db.execute(
+        "INSERT INTO article_versions (article_id, version, title, published_at, published_raw, "
+        "published_precision, source, editor, author, body, body_hash, snapshot_id, crawl_id, "
+        "first_seen, last_seen) SELECT a.id, 1, a.title, a.published_at, a.published_raw, "
+        "a.published_precision, a.source, a.editor, a.author, a.body, a.content_hash, "
+        "a.snapshot_id, s.crawl_id, a.first_seen, a.last_seen "
+        "FROM articles a LEFT JOIN snapshots s ON s.id = a.snapshot_id ORDER BY a.id"
+    )
+
+
+@migrations()
 def m015_trends(db: Database) -> None:
     # One- and two-character words (毒, 反诈, 信访) without a scan of every body, for `pingan
     # trends` (pingan_crawler/analysis/trends.py): the trigram index's vocabulary, read by term

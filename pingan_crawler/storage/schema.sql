@@ -83,7 +83,7 @@ CREATE TABLE "articles" (
    "snapshot_id" INTEGER REFERENCES "snapshots"("id"),
    "first_seen" TEXT,
    "last_seen" TEXT
-, "cluster_id" INTEGER, "counter_url" TEXT, "pages" INTEGER);
+, "cluster_id" INTEGER, "counter_url" TEXT, "pages" INTEGER, "status" TEXT NOT NULL DEFAULT 'live', "status_since" TEXT, "checked_at" TEXT);
 CREATE UNIQUE INDEX "idx_articles_url"
     ON "articles" ("url");
 CREATE INDEX "idx_articles_content_hash"
@@ -103,6 +103,8 @@ CREATE TRIGGER articles_au AFTER UPDATE OF title, body ON articles BEGIN
 CREATE INDEX articles_published_title ON articles (published_at, title);
 CREATE INDEX "idx_articles_cluster_id"
     ON "articles" ("cluster_id");
+CREATE INDEX "idx_articles_site_checked_at"
+    ON "articles" ("site", "checked_at");
 CREATE INDEX articles_body_tail ON articles (substr(body, -2));
 CREATE INDEX articles_body_last ON articles (substr(body, -1));
 CREATE INDEX articles_source_site ON articles (source, site, published_at);
@@ -219,6 +221,48 @@ CREATE TABLE "snapshot_dictionaries" (
 );
 CREATE INDEX "idx_snapshot_dictionaries_site"
     ON "snapshot_dictionaries" ("site");
+
+-- table article_versions
+CREATE TABLE article_versions (
+   id INTEGER PRIMARY KEY,
+   article_id INTEGER NOT NULL REFERENCES articles(id),
+   version INTEGER NOT NULL,
+   title TEXT,
+   published_at TEXT,
+   published_raw TEXT,
+   published_precision TEXT,
+   source TEXT,
+   editor TEXT,
+   author TEXT,
+   body TEXT,
+   body_hash TEXT,
+   snapshot_id INTEGER REFERENCES snapshots(id),
+   crawl_id INTEGER REFERENCES crawls(id),
+   first_seen TEXT,
+   last_seen TEXT
+);
+CREATE UNIQUE INDEX "idx_article_versions_article_id_version"
+    ON "article_versions" ("article_id", "version");
+
+-- table article_changes
+CREATE TABLE article_changes (
+   id INTEGER PRIMARY KEY,
+   article_id INTEGER NOT NULL REFERENCES articles(id),
+   kind TEXT NOT NULL CHECK (kind IN ('edited', 'removed', 'restored')),
+   observed_at TEXT NOT NULL,
+   url TEXT,
+   http_status INTEGER,
+   changes TEXT,
+   detail TEXT,
+   from_version INTEGER,
+   to_version INTEGER,
+   snapshot_id INTEGER REFERENCES snapshots(id),
+   crawl_id INTEGER REFERENCES crawls(id)
+);
+CREATE INDEX "idx_article_changes_observed_at"
+    ON "article_changes" ("observed_at");
+CREATE INDEX "idx_article_changes_article_id"
+    ON "article_changes" ("article_id");
 
 -- view article_sections
 CREATE VIEW article_sections AS
