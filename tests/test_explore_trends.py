@@ -116,8 +116,8 @@ def test_a_removed_articles_section_appears_once_recheck_has_data(db, tmp_path):
     shutil.copy(db, copy)
     with sqlite3.connect(copy) as conn:
         conn.execute(
-            "CREATE TABLE article_changes (id INTEGER PRIMARY KEY, article_id INTEGER, "
-            "kind TEXT, observed_at TEXT, http_status INTEGER, changes JSON)"
+            "INSERT INTO article_changes (article_id, kind, observed_at, http_status) "
+            "SELECT id, 'removed', '2026-11-02T03:00:00+08:00', 404 FROM articles LIMIT 1"
         )
     from pingan_crawler.analysis.explore import metadata
 

@@ -250,7 +250,7 @@ def metadata(db_path: str | Path) -> dict:
     tables["articles"].update(ARTICLES_TABLE)
     tables[trends.VOCABULARY] = {"hidden": True}
     with closing(sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)) as conn:
-        has_changes = trends.has_table(conn, "article_changes")
+        has_changes = trends.has_changes(conn)
     queries = canned_queries(has_changes)
     return {
         "title": "pingan archive",

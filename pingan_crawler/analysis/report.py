@@ -253,7 +253,7 @@ def _changes(conn, filters: Filters) -> Section:
         empty="no recheck data yet: `pingan recheck` revisits archived articles and records "
         "takedowns and edits",
     )
-    if not q.has_table(conn, "article_changes"):
+    if not q.has_changes(conn):
         return section
     per_month = q.changes_per_month_query(filters)
     rows = per_month.rows(conn)

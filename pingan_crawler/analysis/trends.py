@@ -464,6 +464,14 @@ def has_table(conn: sqlite3.Connection, name: str) -> bool:
     return found is not None
 
 
+def has_changes(conn: sqlite3.Connection) -> bool:
+    """Whether ``pingan recheck`` has recorded anything yet: the table exists in every archive
+    since m012, so its charts and queries appear only once it holds a row."""
+    if not has_table(conn, "article_changes"):
+        return False
+    return conn.execute("SELECT 1 FROM article_changes LIMIT 1").fetchone() is not None
+
+
 def overview_query(filters: Filters | str | None) -> Query:
     clauses, params = filter_sql(filters)
     return Query(
