@@ -224,3 +224,31 @@ def test_a_good_archive_still_opens(tmp_path, capsys, monkeypatch):
     shutil.copy(db, tmp_path / "copy.db")
     code, out, _err = run("status", tmp_path / "copy.db", tmp_path, capsys, monkeypatch)
     assert code == 0 and out.startswith("pasxw: last run #1")
+
+
+WRITE_AND_CLOSE = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+conn.execute("UPDATE crawls SET site = site")
+conn.commit()
+conn.close()
+"""
+
+
+def test_checking_an_archive_open_in_this_process_keeps_its_locks(tmp_path, capsys):
+    """The truncation check reads the file's header itself; closing that descriptor would drop
+    the SQLite locks this process holds on the file, and another process's last connection
+    would then delete the WAL under the open one (which then reads the archive as malformed)."""
+    import sys
+
+    db = make_archive(tmp_path / "pingan.db")
+    held = sqlite3.connect(db)
+    held.execute("PRAGMA journal_mode = wal")
+    held.execute("SELECT count(*) FROM crawls").fetchone()
+    assert main(["status", "--db", str(db)]) == 0
+    capsys.readouterr()
+    subprocess.run([sys.executable, "-c", WRITE_AND_CLOSE, str(db)], check=True)
+    assert Path(f"{db}-wal").exists(), "the other process thought it was alone"
+    with sqlite3.connect(db) as fresh:
+        assert fresh.execute("PRAGMA quick_check").fetchone() == ("ok",)
+    held.close()

@@ -171,9 +171,35 @@ def _shape_problem(path: Path, must_exist: bool) -> str | None:
     return None
 
 
+def _open_in_this_process(path: Path) -> bool:
+    """Whether this process already holds ``path`` open (an SQLite connection, on Linux).
+
+    Closing *any* descriptor of a file drops every POSIX lock the process holds on it, SQLite's
+    included: a connection would lose its shared lock, and another process's last connection,
+    believing itself alone, would delete the WAL under it (the archive then reads as
+    malformed here). So the raw header is read only when nothing here has the file open.
+    """
+    try:
+        target = path.stat()
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            held = os.stat(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if (held.st_dev, held.st_ino) == (target.st_dev, target.st_ino):
+            return True
+    return False
+
+
 def _truncated(path: Path) -> str | None:
     """A file shorter than its SQLite header says (cut by a full disk, a copy broken off):
     SQLite would open it and fail later, on whichever page is missing."""
+    if _open_in_this_process(path):
+        return None  # SQLite has it open here: it read the header already, and closing a
+        # descriptor of our own would drop its locks
     try:
         with path.open("rb") as handle:
             header = handle.read(100)
