@@ -36,7 +36,8 @@ def worker(url: str, workdir: Path, *site: str) -> subprocess.Popen:
 def test_workers_share_the_start_urls_of_a_site_with_no_profile(redis_url, tmp_path):  # noqa: F811
     client = redis.Redis.from_url(redis_url)
     db = tmp_path / "archive.db"
-    with FixtureServer(DEDECMS, delay=0.2) as server:
+    # Slow enough that the second worker, however loaded the machine, joins before the end.
+    with FixtureServer(DEDECMS, delay=1.0) as server:
         host = server.base_url.removeprefix("http://")
         first = worker(redis_url, tmp_path / "w1", "--start-url", server.base_url + "/")
         deadline = time.monotonic() + 60
