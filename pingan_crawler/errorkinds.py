@@ -1,8 +1,8 @@
 """The fixed vocabulary of ``errors.kind``: one place, so reports and queries can rely on it.
 
 Every failed or refused page is one ``errors`` row of one of these kinds (docs/crawling.md;
-docs/errors.md is generated from ``KINDS`` and ``ADVICE``). ``blocked:<vendor>`` is the only family: the vendor comes from
-:mod:`pingan_crawler.parsing.challenge`.
+docs/errors.md is generated from ``KINDS`` and ``ADVICE``). ``blocked:<vendor>`` is the only
+family: the vendor comes from :mod:`pingan_crawler.parsing.challenge`.
 """
 
 from __future__ import annotations
