@@ -103,10 +103,20 @@ def main() -> None:
         "Each figure is measured beside its baseline in the same invocation; the ratio is ours / "
         "baseline. Crawls run with politeness off (no delay, no AutoThrottle, no robots.txt) and "
         "16 concurrent requests against the generated site on 127.0.0.1. Parse figures are CPU "
-        "time of one process, so per core.\n",
+        "time of one process, so per core.\n" + hand_run(args.out),
         "utf-8",
     )
     progress(f"wrote {args.out} ({elapsed / 60:.1f} min)")
+
+
+HAND_RUN = "<!-- hand-run:"
+
+
+def hand_run(out: Path) -> str:
+    """Figures of single benchmark scripts, kept below their marker when the table is rewritten."""
+    old = out.read_text("utf-8") if out.exists() else ""
+    at = old.find(HAND_RUN)
+    return "" if at < 0 else "\n" + old[at:]
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """The fixed vocabulary of ``errors.kind``: one place, so reports and queries can rely on it.
 
-Every failed or refused page is one ``errors`` row of one of these kinds (README, "When things go
-wrong"). ``blocked:<vendor>`` is the only family: the vendor comes from
-:mod:`pingan_crawler.parsing.challenge`.
+Every failed or refused page is one ``errors`` row of one of these kinds (docs/crawling.md;
+docs/errors.md is generated from ``KINDS`` and ``ADVICE``). ``blocked:<vendor>`` is the only
+family: the vendor comes from :mod:`pingan_crawler.parsing.challenge`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ ROBOTS_DISALLOWED = "robots_disallowed"
 PARSE_ERROR = "parse_error"
 BLOCKED_PREFIX = "blocked:"
 
-# kind → what it means and what to do; the README table says the same.
+# kind → what it means (printed by `pingan errors`); docs/errors.md is generated from it and ADVICE.
 KINDS: dict[str, str] = {
     HTTP_STATUS: "the server answered 4xx/5xx (after retries for 5xx/429)",
     FETCH_FAILED: "connection refused, DNS, reset: no response at all (after retries)",
@@ -44,6 +44,26 @@ KINDS: dict[str, str] = {
     PARSE_ERROR: "the parser raised on this page: a bug, keep the snapshot and report it",
     BLOCKED_PREFIX + "<vendor>": "an anti-bot challenge (ruishu, jiasule, yunsuo, aliyun, "
     "cloudflare, waf); the site is stopped for this run, exit code 3",
+}
+
+# kind → what to do about it.
+ADVICE: dict[str, str] = {
+    HTTP_STATUS: "a 404 is usually a dead link; many 5xx: try later",
+    FETCH_FAILED: "check the host is up and reachable from here",
+    TIMEOUT: "crawl later, or raise `-s DOWNLOAD_TIMEOUT=`",
+    TOO_LARGE: "raise `-s DOWNLOAD_MAXSIZE=` if the page is wanted",
+    TRUNCATED: "nothing stored; the next run fetches it again",
+    NOT_HTML: "an attachment linked as an article; ignore it or narrow the profile's `article_url`",
+    REDIRECT_LOOP: "nothing to fetch; report it to the site if it matters",
+    REFUSED_REDIRECT: "nothing to do: the crawl stays on the site (docs/hardening.md)",
+    OFFSITE: "nothing to do; add the host to the profile if it is the same site",
+    RATE_LIMITED: "crawl later or slower; a long wait stops the site (summary: PAUSED)",
+    SOFT_404: "the article is gone; a homepage is never archived as an article",
+    NOT_AN_ARTICLE: "if many: the profile's selectors no longer fit the template",
+    ROBOTS_DISALLOWED: "drop that section from the profile; for a 5xx robots.txt, try later",
+    PARSE_ERROR: "a bug: the snapshot is kept; report it with `pingan parse` on the page",
+    BLOCKED_PREFIX + "<vendor>": "wait (hours), crawl slower, or ask the webmaster; never work "
+    "around it (docs/crawling.md, Blocked sites)",
 }
 
 

@@ -316,13 +316,13 @@ def test_the_demo_writes_its_log_next_to_the_database(demo_db):
 
 
 @pytest.mark.slow
-def test_the_readme_curl_example_of_datasette_works(demo_db, tmp_path):
-    """README's ``curl --get … --data-urlencode q=反诈`` sends what Datasette answers."""
+def test_the_manual_curl_example_of_datasette_works(demo_db, tmp_path):
+    """docs/analysis.md's ``curl --get … --data-urlencode q=反诈`` sends what Datasette answers."""
     pytest.importorskip("datasette", reason="explore needs the [explore] extra")
     from pingan_crawler.analysis.explore import checkpoint, make_datasette
 
-    readme = (ROOT / "README.md").read_text("utf-8")
-    [command] = [line[2:] for line in readme.splitlines() if line.startswith("$ curl")]
+    manual = (ROOT / "docs" / "analysis.md").read_text("utf-8")
+    [command] = [line[2:] for line in manual.splitlines() if line.startswith("$ curl")]
     words = shlex.split(command.split("|")[0])
     url = next(word for word in words if word.startswith("http://"))
     assert url.isascii()  # curl sends a URL as it is given: raw Chinese breaks the request
