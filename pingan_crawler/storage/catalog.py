@@ -60,8 +60,8 @@ TABLES = (
             "cluster_id": "its repost cluster (repost_clusters.id), if a near-duplicate is "
             "archived (written by reposts.py)",
             "counter_url": "the view counter script or iframe the page loads, if any",
-            "counter_kind": "the counter's CMS family (dedecms, phpcms, empirecms, vsb, hanweb, "
-            "…), if counter_url is set",
+            "counter_kind": "how counter_url's reply gives the count (js_docwrite, jq_html, "
+            "plain, html or json), if the page prints none",
             "credits": "JSON list of [role, [names]], every credit line in page order "
             "(责任编辑, 编辑, 审核, 校对, 终审, 摄影, 记者, 通讯员 …); editor is derived from it; "
             "null: stored before the column existed (`pingan reparse` fills it)",
