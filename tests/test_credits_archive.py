@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, PINGAN, query, run_pingan
 
+from pingan_crawler.analysis.explore import CREDITS_BY_ROLE
 from pingan_crawler.fixtureserver import FixtureServer
 
 SITE = FIXTURES / "credits"
@@ -124,3 +125,19 @@ def test_reparse_fills_credits_of_rows_stored_before_the_column(crawled, tmp_pat
     rows = by_article(db, "credits, counter_kind")
     assert json.loads(rows["2101.htm"][0]) == CREDITS_2101
     assert rows["2101.htm"][1] == "plain"
+
+
+@pytest.mark.slow
+def test_the_explore_query_counts_articles_per_reviewer(crawled):
+    db, _ = crawled
+    reviewers = query(db, CREDITS_BY_ROLE, {"role": "审核"})
+    assert [(role, name, articles) for role, name, articles, *_ in reviewers] == [
+        ("审核", "易长庚", 2)
+    ]
+    every = {(role, name) for role, name, *_ in query(db, CREDITS_BY_ROLE, {"role": ""})}
+    assert every == {
+        ("编辑", "柯望舒"),
+        ("审核", "易长庚"),
+        ("校对", "符晓岚"),
+        ("责任编辑", "石远帆"),
+    }
