@@ -18,6 +18,7 @@ import pytest
 from conftest import FIXTURES, PINGAN, query, run_pingan
 
 from pingan_crawler.analysis.explore import CREDITS_BY_ROLE
+from pingan_crawler.crawl.args import CrawlArgs
 from pingan_crawler.fixtureserver import FixtureServer
 
 SITE = FIXTURES / "credits"
@@ -141,3 +142,14 @@ def test_the_explore_query_counts_articles_per_reviewer(crawled):
         ("校对", "符晓岚"),
         ("责任编辑", "石远帆"),
     }
+
+
+def test_scrapy_argument_fetch_counters_is_opt_in():
+    start = "http://127.0.0.1:8000/paxw.htm"
+    assert not CrawlArgs.from_strings(start_url=start).profile.views.fetch_counter
+    assert not CrawlArgs.from_strings(
+        start_url=start, fetch_counters="0"
+    ).profile.views.fetch_counter
+    asked = CrawlArgs.from_strings(start_url=start, fetch_counters="1")
+    assert asked.profile.views.fetch_counter
+    assert asked.profile.sections == CrawlArgs.from_strings(start_url=start).profile.sections
