@@ -1,6 +1,6 @@
 """Credits, bylines and view counters from a crawl to the archive, its exports and reparse.
 
-The site is tests/fixtures/credits (VSB-style: 编辑 / 审核 / 校对 lines under the body, an inline
+The site is tests/fixtures/unknown/credits (VSB-style: 编辑 / 审核 / 校对 lines under the body, an inline
 ``_showDynClicks`` counter), served on 127.0.0.1 and crawled with no profile.
 """
 
@@ -21,7 +21,7 @@ from pingan_crawler.analysis.explore import CREDITS_BY_ROLE
 from pingan_crawler.crawl.args import CrawlArgs
 from pingan_crawler.fixtureserver import FixtureServer
 
-SITE = FIXTURES / "credits"
+SITE = FIXTURES / "unknown" / "credits"
 COUNTER = "/system/resource/code/news/click/dynclicks.jsp"
 CREDITS_2101 = [["编辑", ["柯望舒"]], ["审核", ["易长庚"]], ["校对", ["符晓岚"]]]
 
