@@ -1,7 +1,7 @@
 """Credits, bylines and view counters from a crawl to the archive, its exports and reparse.
 
-The site is tests/fixtures/unknown/credits (VSB-style: 编辑 / 审核 / 校对 lines under the body, an inline
-``_showDynClicks`` counter), served on 127.0.0.1 and crawled with no profile.
+The site is tests/fixtures/unknown/credits (VSB-style: 编辑 / 审核 / 校对 lines under the
+body, an inline ``_showDynClicks`` counter), served on 127.0.0.1 and crawled with no profile.
 """
 
 from __future__ import annotations
