@@ -28,6 +28,18 @@ def _canned(query: Query, title: str | None = None, description: str = "") -> di
     return {**canned, "description": description} if description else canned
 
 
+# Every name of articles.credits (JSON [[role, [names]], …]) with its articles, one row per
+# role and name; :role narrows it to one role (审核: the articles each reviewer signed off).
+CREDITS_BY_ROLE = (
+    "SELECT json_extract(c.value, '$[0]') AS role, trim(n.value) AS name, "
+    "count(DISTINCT a.id) AS articles, count(DISTINCT a.site) AS sites, "
+    "min(a.published_at) AS first_published, max(a.published_at) AS last_published "
+    "FROM articles a, json_each(a.credits) c, json_each(c.value, '$[1]') n "
+    "WHERE json_valid(a.credits) AND (:role = '' OR json_extract(c.value, '$[0]') = :role) "
+    "GROUP BY role, name ORDER BY articles DESC, role, name LIMIT 500"
+)
+
+
 def canned_queries(has_changes: bool) -> dict:
     """The canned queries: the report's figures (analysis/trends.py) and the lookups."""
     queries = {
@@ -46,6 +58,10 @@ def canned_queries(has_changes: bool) -> dict:
         "top_editors": _canned(
             trends.top_credits_query("editor", None, 100), "Top editors (责任编辑)"
         ),
+        "credits_by_role": {
+            "title": "Who is credited in each role (审核, 校对, 摄影 …; leave role empty for all)",
+            "sql": CREDITS_BY_ROLE,
+        },
         "top_viewed": {
             "title": "Most viewed articles (latest reading)",
             "sql": "SELECT article_id, site, title, published_at, view_count, observed_at, url "

@@ -1,8 +1,9 @@
 """Stream articles out as JSONL or CSV, one row at a time (constant memory, any archive size).
 
 JSONL is UTF-8 with the characters themselves (no ``\\u`` escapes) and the JSON columns
-(images, warnings) as real arrays. CSV starts with a byte-order mark by default because Excel
-reads a BOM-less CSV as the local code page and garbles Chinese.
+(images, warnings, credits) as real arrays; CSV keeps them as JSON text (credits:
+``[["编辑", ["张三"]], ["审核", ["李四"]]]``). CSV starts with a byte-order mark by default
+because Excel reads a BOM-less CSV as the local code page and garbles Chinese.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pingan_crawler.analysis.filters import Filters, QueryError
 from pingan_crawler.storage import Archive
 
 FORMATS = ("csv", "jsonl")
-JSON_COLUMNS = ("images", "warnings")
+JSON_COLUMNS = ("images", "warnings", "credits")
 # Everything but body_html (large, and over Excel's 32,767-character cell limit); ask for it
 # with --fields.
 LEFT_OUT_BY_DEFAULT = ("body_html",)

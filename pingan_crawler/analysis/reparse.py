@@ -35,9 +35,13 @@ FIELDS = (
     "source",
     "editor",
     "author",
+    "credits",
+    "byline",
     "images",
     "charset",
     "warnings",
+    "counter_url",
+    "counter_kind",
     "content_hash",
 )
 BATCH = 500

@@ -104,9 +104,13 @@ def site_profiles(args: argparse.Namespace) -> list[SiteProfile]:
     if args.base_url and len(names) > 1:
         raise ValueError("--base-url serves one site; name exactly one")
     if start_urls:
-        return [generic_profile(start_urls)]
-    profiles = [load_profile(name) for name in names]
-    return [p.with_mirror(args.base_url) for p in profiles] if args.base_url else profiles
+        profiles = [generic_profile(start_urls)]
+    else:
+        profiles = [load_profile(name) for name in names]
+        profiles = [p.with_mirror(args.base_url) for p in profiles] if args.base_url else profiles
+    if getattr(args, "fetch_counters", False):
+        profiles = [p.with_counters() for p in profiles]
+    return profiles
 
 
 def crawl_jobs(args: argparse.Namespace) -> list[CrawlArgs]:
@@ -191,6 +195,12 @@ def add_crawl(command: AddCommand) -> None:
         action="append",
         metavar="URL",
         help="crawl a site with no profile from this section list page or homepage (repeatable)",
+    )
+    crawl.add_argument(
+        "--fetch-counters",
+        action="store_true",
+        help="fetch each article's view counter script for its count (most add a view per "
+        "call; read-only forms are used where a CMS has one); off by default",
     )
     crawl.add_argument(
         "--redis", metavar="URL", help="work as a distributed worker on this Redis (Scaling out)"
@@ -314,6 +324,8 @@ def shared_jobs(args: argparse.Namespace) -> list[CrawlArgs]:
                 found.append(load_profile(name))
             except ProfileError:
                 found.append(profile_from_redis(args.redis, name))
+        if args.fetch_counters:
+            found = [p.with_counters() for p in found]
         since = parse_since(args.since) if args.since else None
         jobs = [CrawlArgs(p, args.full, args.max_pages, since) for p in found]
     shared = []

@@ -82,10 +82,13 @@ class CrawlArgs:
         max_pages: str = "",
         since: str = "",
         start_url: str = "",
+        fetch_counters: str = "",
     ) -> CrawlArgs:
-        """From ``scrapy crawl pingan -a NAME=VALUE`` strings (and dict jobs)."""
+        """From ``scrapy crawl pingan -a NAME=VALUE`` strings (and dict jobs);
+        ``-a fetch_counters=1`` fetches view counter scripts (off unless asked)."""
+        profile = site_profile(site, base_url, start_url)
         return cls(
-            profile=site_profile(site, base_url, start_url),
+            profile=profile.with_counters() if parse_flag(fetch_counters) else profile,
             full=parse_flag(full),
             max_pages=parse_count("max_pages", max_pages),
             since=parse_since(since, "since=") if str(since).strip() else None,

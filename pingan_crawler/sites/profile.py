@@ -137,6 +137,11 @@ class SiteProfile:
         """The same site served from ``mirror_url`` (a local copy, a mirror)."""
         return replace(self, mirror_url=mirror_url.rstrip("/"))
 
+    def with_counters(self) -> SiteProfile:
+        """The same site with its counter scripts fetched (``--fetch-counters``): most add a
+        view per call, so this is asked for, never the default."""
+        return replace(self, views=replace(self.views, fetch_counter=True))
+
     def to_mirror(self, url: str) -> str:
         """The URL to fetch for a public URL."""
         if self.mirror_url and url.startswith(self.base_url + "/"):

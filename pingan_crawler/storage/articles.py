@@ -73,6 +73,11 @@ class RecheckTarget(NamedTuple):
     pages: int
 
 
+def credits_json(credits: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """``credits`` as stored: JSON ``[[role, [names]], …]`` in page order (``[]``: none)."""
+    return json.dumps([[role, list(names)] for role, names in credits], ensure_ascii=False)
+
+
 def article_row(article: Article, body_hash: str, snapshot_id: int | None) -> dict:
     """The columns an article's parse fills (everything but URL, section and the dates)."""
     return {
@@ -92,6 +97,9 @@ def article_row(article: Article, body_hash: str, snapshot_id: int | None) -> di
         "images": json.dumps(list(article.images), ensure_ascii=False),
         "charset": article.charset,
         "counter_url": article.counter_url,
+        "counter_kind": article.counter_kind,
+        "credits": credits_json(article.credits),
+        "byline": article.byline,
         "pages": article.pages,
         "warnings": json.dumps(list(article.warnings), ensure_ascii=False),
         "content_hash": body_hash,
@@ -229,6 +237,9 @@ class Articles:
             )
         else:
             self._touch_version(article_id, version, seen)
+            if row.get("credits") is None:  # stored before m011: fill what it lacked
+                fresh = article_row(article, body_hash, observed.snapshot_id)
+                fields.update({k: fresh[k] for k in ("credits", "byline", "counter_kind")})
         self._update(article_id, fields)
         if restored:
             return Outcome.RESTORED_EDITED if edited else Outcome.RESTORED

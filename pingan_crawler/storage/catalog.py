@@ -60,6 +60,12 @@ TABLES = (
             "cluster_id": "its repost cluster (repost_clusters.id), if a near-duplicate is "
             "archived (written by reposts.py)",
             "counter_url": "the view counter script or iframe the page loads, if any",
+            "counter_kind": "how counter_url's reply gives the count (js_docwrite, jq_html, "
+            "plain, html or json), if the page prints none",
+            "credits": "JSON list of [role, [names]], every credit line in page order "
+            "(责任编辑, 编辑, 审核, 校对, 终审, 摄影, 记者, 通讯员 …); editor is derived from it; "
+            "null: stored before the column existed (`pingan reparse` fills it)",
+            "byline": "the reporters' line as the page shows it (本报记者 X 通讯员 Y), if any",
             "pages": "how many pages were joined into this article (multi-page articles)",
             "status": "live, or removed: its URL now answers 404/410, a removal notice, or a "
             "redirect away from it (`pingan recheck`; docs/takedowns.md)",

@@ -304,6 +304,18 @@ def m009_snapshot_dictionaries(db: Database) -> None:
 
 
 @migrations()
+def m011_credits(db: Database) -> None:
+    # Every credit line the page shows (docs/credits.md): credits is JSON, a list of
+    # [role, [names]] in page order (a list, not an object, so a role shown twice keeps both
+    # places); byline the reporters' line (本报记者 X), counter_kind how the reply of the
+    # counter script at counter_url gives the count. Null on rows stored before;
+    # `pingan reparse` fills them.
+    db["articles"].add_column("credits", str)
+    db["articles"].add_column("byline", str)
+    db["articles"].add_column("counter_kind", str)
+
+
+@migrations()
 def m012_versions(db: Database) -> None:
     # Takedowns and edits (docs/takedowns.md). Every distinct version of an article is a row of
     # article_versions (its fields, its snapshot, when it was first and last seen); the articles

@@ -83,7 +83,7 @@ CREATE TABLE "articles" (
    "snapshot_id" INTEGER REFERENCES "snapshots"("id"),
    "first_seen" TEXT,
    "last_seen" TEXT
-, "cluster_id" INTEGER, "counter_url" TEXT, "pages" INTEGER, "status" TEXT NOT NULL DEFAULT 'live', "status_since" TEXT, "checked_at" TEXT);
+, "cluster_id" INTEGER, "counter_url" TEXT, "pages" INTEGER, "credits" TEXT, "byline" TEXT, "counter_kind" TEXT, "status" TEXT NOT NULL DEFAULT 'live', "status_since" TEXT, "checked_at" TEXT);
 CREATE UNIQUE INDEX "idx_articles_url"
     ON "articles" ("url");
 CREATE INDEX "idx_articles_content_hash"
