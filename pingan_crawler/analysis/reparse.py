@@ -53,6 +53,7 @@ class ReparseReport:
     changed: int = 0
     fields: Counter = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said, but nothing is wrong
     written: bool = True
     older_versions: int = 0  # versions before the latest, read again
     versions_changed: int = 0
@@ -205,8 +206,21 @@ def reparse_older_versions(
 
 
 def _check_profile(site: str | None, report: ReparseReport) -> None:
+    """A site crawled with ``--start-url`` is named by its host and never had a profile: its
+    articles are reparsed by heuristics, as they were crawled (a note). A named site whose
+    profile is gone is a problem: its articles lose what the profile knew."""
     try:
         if site:
             load_profile(site)
     except ProfileError as exc:
-        report.problems.append(f"site {site}: {exc}; its articles are parsed by heuristics")
+        if _is_host(site):
+            report.notes.append(
+                f"site {site}: no profile (crawled by --start-url); parsed by heuristics"
+            )
+        else:
+            report.problems.append(f"site {site}: {exc}; its articles are parsed by heuristics")
+
+
+def _is_host(site: str) -> bool:
+    """Profile names are identifiers; hosts (``www.x.gov.cn``, ``127.0.0.1:8080``) are not."""
+    return "." in site or ":" in site

@@ -110,8 +110,8 @@ def cmd_reparse(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     finally:
         archive.close()
-    for problem in report.problems:
-        print(f"pingan reparse: {problem}", file=sys.stderr)
+    for line in (*report.notes, *report.problems):
+        print(f"pingan reparse: {line}", file=sys.stderr)
     verb = "would change" if args.dry_run else "changed"
     print(
         f"reparsed {report.articles} articles from their snapshots: {report.changed} {verb}, "
