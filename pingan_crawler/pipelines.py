@@ -6,8 +6,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from pingan_crawler.items import ArticlePage
-from pingan_crawler.session import session_for
-from pingan_crawler.storage import Outcome, identify, store, validate
+from pingan_crawler.session import WriteFailed, write_item
+from pingan_crawler.storage import Outcome, identify, validate
 
 
 class _CrawlerPipeline:
@@ -48,11 +48,14 @@ class DedupPipeline(_CrawlerPipeline):
 
 
 class StorePipeline(_CrawlerPipeline):
-    """Write every item to the archive in its own transaction; count outcomes in the stats."""
+    """Write every item to the archive in its own transaction; count outcomes in the stats.
+    A failed write stops the crawl (:func:`pingan_crawler.session.write_item`)."""
 
     def process_item(self, item):
-        session = session_for(self.crawler)
-        outcome = store(session.archive, session.crawl_id, item)
+        try:
+            outcome = write_item(self.crawler, item)
+        except WriteFailed as exc:
+            raise DropItem(f"not stored, the archive cannot be written: {exc}") from None
         for key in outcome.stat_keys:
             self.stats.inc_value(key)
         if isinstance(item, ArticlePage) and item.article.warnings:

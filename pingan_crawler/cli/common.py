@@ -197,6 +197,10 @@ def _open_in_this_process(path: Path) -> bool:
 def _truncated(path: Path) -> str | None:
     """A file shorter than its SQLite header says (cut by a full disk, a copy broken off):
     SQLite would open it and fail later, on whichever page is missing."""
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size:
+        return None  # pages past the main file's end may be in the WAL (a checkpoint cut
+        # short by a full disk): SQLite reads them there
     if _open_in_this_process(path):
         return None  # SQLite has it open here: it read the header already, and closing a
         # descriptor of our own would drop its locks

@@ -8,6 +8,7 @@ has no archive and no lock: the shared frontier in Redis is what keeps workers a
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -160,6 +161,9 @@ def crawl(
     sites = [job.site for job in jobs]
     kind = "recheck" if all(isinstance(job, RecheckArgs) for job in jobs) else "crawl"
     log_file = log_file_for(db, sites, kind)
+    # The log lives beside the archive: on a full disk its lines fail too, and the logging
+    # module would print a traceback per line on stderr. The summary line says what happened.
+    logging.raiseExceptions = False
     overrides = {**_run_settings(jobs, log_file, log_level, progress), **(settings or {})}
     with crawl_locks(db, sites) as stale:
         for site, holder in stale.items():

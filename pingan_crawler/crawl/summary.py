@@ -16,9 +16,10 @@ EXIT_USAGE = 2  # bad arguments or profile: nothing was crawled
 EXIT_BLOCKED = 3  # an anti-bot challenge stopped a site
 EXIT_LOCKED = 4  # another run holds a site's lock: nothing was crawled
 EXIT_INTERRUPTED = 5  # SIGTERM/SIGINT: stopped early, the crawl row says "interrupted"
+EXIT_WRITE_FAILED = 6  # the archive could not be written (disk full, read-only…): stopped
 
 # Worse outcomes win: an interrupted run must not look like a merely erroneous one.
-_SEVERITY = (EXIT_OK, EXIT_ERRORS, EXIT_BLOCKED, EXIT_INTERRUPTED)
+_SEVERITY = (EXIT_OK, EXIT_ERRORS, EXIT_BLOCKED, EXIT_INTERRUPTED, EXIT_WRITE_FAILED)
 
 Stats = Mapping[str, object]
 
@@ -37,6 +38,21 @@ def blocked_note(stats: Stats) -> str:
         f"; BLOCKED by {vendor} at {stats.get('archive/blocked_url', '?')}: site stopped for "
         f"this run (`pingan errors`)"
     )
+
+
+def write_note(stats: Stats, db: str) -> str:
+    """What the summary adds when the archive could not be written: never a success."""
+    failure = stats.get("archive/write_failed")
+    if not failure:
+        return ""
+    note = (
+        f"; WRITE FAILED: could not write to {db}: {failure}; crawl stopped, "
+        f"{_count(stats, 'archive/not_stored')} fetched items not stored: free space or fix "
+        f"the cause, then run again (what was not stored is fetched again)"
+    )
+    if unfinished := stats.get("archive/row_unfinished"):
+        note += f"; the crawl row could not be marked either ({unfinished})"
+    return note
 
 
 def _count(stats: Stats, key: str) -> int:
@@ -87,6 +103,7 @@ def summary(site: str, sections: int, stats: Stats, db: str) -> str:
             f"{get('archive/duplicate', 0)} duplicates merged, {errors_note(stats)} "
             f"({finish_reason(stats)}) → {db}"
         )
+        + write_note(stats, db)
         + blocked_note(stats)
         + limits_note(stats)
     )
@@ -101,6 +118,7 @@ def views_summary(site: str, stats: Stats, db: str) -> str:
             f"{get('downloader/response_count', 0)} pages fetched, {errors_note(stats)} "
             f"({finish_reason(stats)}) → {db}"
         )
+        + write_note(stats, db)
         + blocked_note(stats)
         + limits_note(stats)
     )
@@ -119,11 +137,15 @@ def recheck_summary(site: str, stats: Stats, db: str) -> str:
     if not due:
         left = "; nothing was due (--all rechecks every article now)"
     return (
-        f"{site}: {get('recheck/judged', 0)} rechecked, {get('archive/updated', 0)} edited, "
-        f"{get('archive/removed', 0)} removed, {get('archive/restored', 0)} restored, "
-        f"{_plural(_count(stats, 'archive/errors'), 'error')}{left} "
-        f"({finish_reason(stats)}) → {db}"
-    ) + blocked_note(stats)
+        (
+            f"{site}: {get('recheck/judged', 0)} rechecked, {get('archive/updated', 0)} edited, "
+            f"{get('archive/removed', 0)} removed, {get('archive/restored', 0)} restored, "
+            f"{_plural(_count(stats, 'archive/errors'), 'error')}{left} "
+            f"({finish_reason(stats)}) → {db}"
+        )
+        + write_note(stats, db)
+        + blocked_note(stats)
+    )
 
 
 def worker_summary(site: str, stats: Stats, redis_url: str) -> str:
@@ -142,6 +164,8 @@ def site_exit_code(stats: Stats, errors: int | None = None) -> int:
     reason = finish_reason(stats)
     if errors is None:
         errors = _count(stats, "archive/errors") - warnings_of(stats)
+    if stats.get("archive/write_failed"):
+        return EXIT_WRITE_FAILED
     if reason == "interrupted":
         return EXIT_INTERRUPTED
     if stats.get("archive/blocked"):
